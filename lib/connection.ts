@@ -1,0 +1,162 @@
+/**
+ * One accepted connection and everything the layers share about it: its sockets, its counters,
+ * how to end it early, and how it ended.
+ *
+ * @module
+ */
+
+import { type Address, formatAddress } from "./address.ts";
+import type { Meter } from "./pipe.ts";
+import { type ConnectionReport, reasonOf } from "./report.ts";
+
+/**
+ * An accepted client connection on its way through the layers: the request type of a minginx
+ * {@linkcode Service}. State lives here, per connection, so one configured layer serves them all.
+ *
+ * A layer can end a connection at any time with {@linkcode Connection.prototype.abort}; whatever
+ * is in progress (a connect, a read, a write) is cancelled and the report carries the reason.
+ * The innermost service returns {@linkcode Connection.prototype.end}, which closes the sockets and
+ * produces the report exactly once.
+ *
+ * @example A layer that ends connections from one address
+ * ```ts
+ * import { type Connection, type ConnectionReport, ConnectionError, type Layer } from "@minginx/minginx";
+ *
+ * function refuse(hostname: string): Layer<Connection, ConnectionReport> {
+ *   return (inner) =>
+ *     function refuse(connection) {
+ *       if (connection.clientAddress.hostname !== hostname) return inner(connection);
+ *       return Promise.resolve(connection.end(new ConnectionError("error", "Refused")));
+ *     };
+ * }
+ * ```
+ */
+export class Connection {
+  /** The connection's number, counted from 1 by the server that accepted it. */
+  readonly id: number;
+  /** The client's socket. */
+  readonly client: Deno.TcpConn;
+  /** The client's address. */
+  readonly clientAddress: Address;
+  /** Bytes forwarded from the client to the upstream, counted by the pipe. */
+  readonly up: Meter = { bytes: 0 };
+  /** Bytes forwarded from the upstream to the client, counted by the pipe. */
+  readonly down: Meter = { bytes: 0 };
+  /** The upstream's socket, once connected. */
+  upstream: Deno.TcpConn | undefined;
+  /** The upstream's address, once connected. */
+  upstreamAddress: Address | undefined;
+  /** Which peer sent its end of stream first, once one has. */
+  firstToFinish: "client" | "upstream" | undefined;
+
+  readonly #startedAt = performance.now();
+  readonly #abort = new AbortController();
+  #cause: unknown;
+  #report: ConnectionReport | undefined;
+  #connected: PromiseWithResolvers<Address> | undefined;
+
+  /**
+   * Wraps an accepted socket.
+   *
+   * @param id The connection's number.
+   * @param client The accepted socket.
+   */
+  constructor(id: number, client: Deno.TcpConn) {
+    this.id = id;
+    this.client = client;
+    this.clientAddress = client.remoteAddr;
+  }
+
+  /** Aborted when the connection is ended early; its `reason` is the cause. */
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  /** Whether {@linkcode Connection.prototype.end} has run. */
+  get ended(): boolean {
+    return this.#report !== undefined;
+  }
+
+  /** Resolves with the upstream's address once connected; stays pending if that never happens. */
+  get connected(): Promise<Address> {
+    if (this.upstreamAddress) return Promise.resolve(this.upstreamAddress);
+    this.#connected ??= Promise.withResolvers();
+    return this.#connected.promise;
+  }
+
+  /**
+   * Ends the connection early: records `cause` if it is the first, aborts
+   * {@linkcode Connection.prototype.signal} and closes both sockets, which cancels any read,
+   * write or connect in progress. Does nothing once the connection has ended.
+   *
+   * @param cause Why; a {@linkcode ConnectionError} gives the close reason.
+   */
+  abort(cause: unknown): void {
+    if (this.#report || this.#cause !== undefined) return;
+    this.#cause = cause;
+    this.#abort.abort(cause);
+    this.#close();
+  }
+
+  /**
+   * Hands over the connected upstream socket. If the connection was aborted meanwhile, the socket
+   * is closed instead.
+   *
+   * @param upstream The connected socket.
+   * @param address The upstream's address.
+   * @returns Whether the connection is still going.
+   */
+  attach(upstream: Deno.TcpConn, address: Address): boolean {
+    if (this.#cause !== undefined || this.#report) {
+      upstream.close();
+      return false;
+    }
+    this.upstream = upstream;
+    this.upstreamAddress = address;
+    this.#connected?.resolve(address);
+    return true;
+  }
+
+  /**
+   * Closes both sockets if still open and returns the report; only the first call decides it.
+   *
+   * @param cause Why, if the connection did not end on its own.
+   * @returns The connection's report.
+   */
+  end(cause?: unknown): ConnectionReport {
+    if (this.#report) return this.#report;
+    if (this.#cause === undefined) this.#cause = cause;
+    this.#close();
+    const cause_ = this.#cause;
+    this.#report = {
+      id: this.id,
+      client: formatAddress(this.clientAddress),
+      upstream: this.upstreamAddress ? formatAddress(this.upstreamAddress) : null,
+      bytesUp: this.up.bytes,
+      bytesDown: this.down.bytes,
+      durationMs: Math.round(performance.now() - this.#startedAt),
+      reason: cause_ !== undefined
+        ? reasonOf(cause_)
+        : this.firstToFinish === "upstream"
+        ? "upstream_closed"
+        : "client_closed",
+    };
+    if (cause_ !== undefined) {
+      this.#report.error = cause_ instanceof Error ? cause_.message : String(cause_);
+    }
+    return this.#report;
+  }
+
+  #close(): void {
+    tryClose(this.client);
+    if (this.upstream) tryClose(this.upstream);
+  }
+}
+
+function tryClose(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // Already closed: the first close wins.
+  }
+}

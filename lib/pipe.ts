@@ -1,0 +1,111 @@
+/**
+ * One direction of a proxied connection: copy bytes from one socket to another, then pass the
+ * end of stream on as a half-close.
+ *
+ * @module
+ */
+
+/** A byte counter that {@linkcode pipe} adds to after each completed write. */
+export interface Meter {
+  /** Bytes written so far. */
+  bytes: number;
+}
+
+/** The side a socket can read from. `Deno.TcpConn` and `Deno.TlsConn` are both sources. */
+export type Source = Pick<Deno.Conn, "read">;
+
+/** The side a socket can write to and shut down. `Deno.TcpConn` and `Deno.TlsConn` are sinks. */
+export type Sink = Pick<Deno.Conn, "write" | "closeWrite">;
+
+/**
+ * Thrown by {@linkcode pipe} when reading or writing fails; `side` says which, and `cause` holds
+ * the socket's error.
+ *
+ * @example Telling which side failed
+ * ```ts
+ * import { PipeError } from "@minginx/minginx";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new PipeError("write", new Deno.errors.BrokenPipe("Broken pipe"));
+ * assert.equal(error.side, "write");
+ * assert.equal(error.message, "Cannot write: Broken pipe");
+ * ```
+ */
+export class PipeError extends Error {
+  /** Whether reading from the source or writing to the sink failed. */
+  readonly side: "read" | "write";
+
+  /**
+   * Wraps a socket error.
+   *
+   * @param side Which side failed.
+   * @param cause The socket's error.
+   */
+  constructor(side: "read" | "write", cause: unknown) {
+    super(`Cannot ${side}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = "PipeError";
+    this.side = side;
+  }
+}
+
+/** The first read buffer. Small, because an idle connection holds one per direction. */
+export const INITIAL_BUFFER_BYTES = 8 * 1024;
+/** The largest read buffer: a buffer doubles each time a read fills it, up to this. */
+export const MAX_BUFFER_BYTES = 1024 * 1024;
+
+/**
+ * Copies every byte from `source` to `sink`, in order, with backpressure: it reads again only
+ * when the last chunk is fully written. At the source's end of stream it shuts down the sink's
+ * write side (a half-close) and returns; the reverse direction is left alone.
+ *
+ * Per chunk it does one read, the writes that chunk needs, and one addition to `meter`: no
+ * allocation but a view for a chunk of a new length, no closure, no logging.
+ *
+ * @param source Where bytes come from.
+ * @param sink Where bytes go; its write side is shut down at the end.
+ * @param meter Counts the bytes written to `sink`.
+ * @throws {PipeError} If reading, writing or shutting down fails.
+ *
+ * @example Forward one direction and keep the other open
+ * ```ts
+ * import { pipe } from "@minginx/minginx";
+ * import assert from "node:assert/strict";
+ *
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * using client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * using server = await listener.accept();
+ * await client.write(new TextEncoder().encode("hello"));
+ * await client.closeWrite();
+ *
+ * // Echo everything back, then half-close the server's side.
+ * const meter = { bytes: 0 };
+ * await pipe(server, server, meter);
+ * assert.equal(meter.bytes, 5);
+ * const reply = new Uint8Array(8);
+ * assert.equal(await client.read(reply), 5);
+ * assert.equal(new TextDecoder().decode(reply.subarray(0, 5)), "hello");
+ * assert.equal(await client.read(reply), null);
+ * ```
+ */
+export async function pipe(source: Source, sink: Sink, meter: Meter): Promise<void> {
+  let buffer = new Uint8Array(INITIAL_BUFFER_BYTES);
+  let view = buffer;
+  let side: "read" | "write" = "read";
+  try {
+    for (;;) {
+      side = "read";
+      const n = await source.read(buffer);
+      if (n === null) break;
+      side = "write";
+      if (n !== view.length) view = buffer.subarray(0, n);
+      let written = await sink.write(view);
+      while (written < n) written += await sink.write(buffer.subarray(written, n));
+      meter.bytes += n;
+      if (n === buffer.length && n < MAX_BUFFER_BYTES) view = buffer = new Uint8Array(n * 2);
+    }
+    side = "write";
+    await sink.closeWrite();
+  } catch (error) {
+    throw new PipeError(side, error);
+  }
+}

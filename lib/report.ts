@@ -1,0 +1,106 @@
+/**
+ * How a connection ended: the close reasons, the report every connection ends with, and the error
+ * that carries a reason through the layers.
+ *
+ * @module
+ */
+
+/**
+ * Why a connection ended. One of a small fixed set, so that logs and metrics can count them:
+ *
+ * | reason | meaning |
+ * |---|---|
+ * | `client_closed` | both directions ended cleanly; the client finished sending first |
+ * | `upstream_closed` | both directions ended cleanly; the upstream finished sending first |
+ * | `client_reset` | the client's socket failed: a reset, a broken pipe, another I/O error |
+ * | `upstream_reset` | the upstream's socket failed after it was connected |
+ * | `upstream_refused` | every upstream tried refused the connection |
+ * | `upstream_unreachable` | no upstream could be reached (DNS failure, no route, ...) |
+ * | `connect_timeout` | no upstream accepted in time |
+ * | `idle_timeout` | nothing moved in either direction for too long |
+ * | `shutdown` | the proxy stopped and its drain period ran out |
+ * | `error` | an unexpected error in a layer: a bug, logged at error level |
+ */
+export type CloseReason =
+  | "client_closed"
+  | "upstream_closed"
+  | "client_reset"
+  | "upstream_reset"
+  | "upstream_refused"
+  | "upstream_unreachable"
+  | "connect_timeout"
+  | "idle_timeout"
+  | "shutdown"
+  | "error";
+
+/** What happened on one connection, produced once when it ends. */
+export interface ConnectionReport {
+  /** The connection's number, counted from 1 by the server that accepted it. */
+  id: number;
+  /** The client's address as `HOST:PORT`. */
+  client: string;
+  /** The upstream it was connected to as `HOST:PORT`, or `null` if none was connected. */
+  upstream: string | null;
+  /** Bytes forwarded from the client to the upstream. */
+  bytesUp: number;
+  /** Bytes forwarded from the upstream to the client. */
+  bytesDown: number;
+  /** Milliseconds from accept to close. */
+  durationMs: number;
+  /** Why the connection ended. */
+  reason: CloseReason;
+  /** The message of the error behind the reason, if one was. */
+  error?: string;
+}
+
+/**
+ * An error that ends a connection with a given {@linkcode CloseReason}. Layers throw it, or pass
+ * it to {@linkcode Connection.prototype.abort}, to end a connection for a reason of their own.
+ *
+ * @example Ending a connection with a reason
+ * ```ts
+ * import { ConnectionError } from "@minginx/minginx";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new ConnectionError("upstream_refused", "Nothing listens on 127.0.0.1:9");
+ * assert.equal(error.reason, "upstream_refused");
+ * assert.equal(error.name, "ConnectionError");
+ * ```
+ */
+export class ConnectionError extends Error {
+  /** The close reason this error stands for. */
+  readonly reason: CloseReason;
+
+  /**
+   * Creates an error that carries a close reason.
+   *
+   * @param reason The close reason to report.
+   * @param message What happened, for the log.
+   * @param options The underlying error, as `cause`.
+   */
+  constructor(reason: CloseReason, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ConnectionError";
+    this.reason = reason;
+  }
+}
+
+/**
+ * The close reason an error stands for: its own if it is a {@linkcode ConnectionError},
+ * otherwise `error`.
+ *
+ * @param error Anything thrown.
+ * @returns The close reason.
+ *
+ * @example Unknown errors are reported as `error`
+ * ```ts
+ * import { ConnectionError, reasonOf } from "@minginx/minginx";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(reasonOf(new ConnectionError("shutdown", "Stopping")), "shutdown");
+ * assert.equal(reasonOf(new RangeError("a bug")), "error");
+ * ```
+ */
+export function reasonOf(error: unknown): CloseReason {
+  return error instanceof ConnectionError ? error.reason : "error";
+}
