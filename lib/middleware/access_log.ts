@@ -1,0 +1,88 @@
+/**
+ * The Logger middleware: one line a connection, at its end, through LogTape.
+ *
+ * @module
+ */
+
+import { getLogger, type LogLevel } from "@logtape/logtape";
+import type { Connection } from "../connection.ts";
+import type { CloseReason, ConnectionReport } from "../report.ts";
+import type { Layer } from "../service.ts";
+
+/** Options for {@linkcode accessLog}. */
+export interface AccessLogOptions {
+  /**
+   * The LogTape category to log under.
+   *
+   * @default {["minginx", "access"]}
+   */
+  category?: readonly string[];
+}
+
+const LEVELS: Record<CloseReason, LogLevel> = {
+  client_closed: "info",
+  upstream_closed: "info",
+  client_reset: "info",
+  upstream_reset: "warning",
+  upstream_refused: "warning",
+  upstream_unreachable: "warning",
+  connect_timeout: "warning",
+  idle_timeout: "info",
+  shutdown: "info",
+  error: "error",
+};
+
+const LINE = "{client} -> {upstream} {reason} up={bytesUp}B down={bytesDown}B {durationMs}ms";
+
+/**
+ * The Logger layer: when a connection ends, logs its report as one line whose properties are the
+ * report's fields, at `info` for ordinary endings, `warning` when an upstream failed, and `error`
+ * for a bug. An error thrown by an inner layer ends the connection with reason `error`; it is
+ * logged and returned as the report, so outer layers always get one.
+ *
+ * Like all of minginx, it prints nothing until the application configures LogTape.
+ *
+ * @param options Where to log.
+ * @returns The layer.
+ *
+ * @example Collect access log records
+ * ```ts
+ * import { accessLog, forward, serve, ServiceBuilder } from "@minginx/minginx";
+ * import { configure, type LogRecord, reset } from "@logtape/logtape";
+ * import assert from "node:assert/strict";
+ *
+ * const records: LogRecord[] = [];
+ * await configure({
+ *   sinks: { memory: (record) => records.push(record) },
+ *   loggers: [
+ *     { category: ["minginx", "access"], lowestLevel: "info", sinks: ["memory"] },
+ *     { category: ["logtape", "meta"], lowestLevel: "warning", sinks: [] },
+ *   ],
+ * });
+ * const service = new ServiceBuilder()
+ *   .layer(accessLog())
+ *   .service(forward({ upstreams: ["127.0.0.1:9"] })); // nothing listens on port 9
+ * {
+ *   await using proxy = serve({ listen: "127.0.0.1:0", service });
+ *   using client = await Deno.connect(proxy.address);
+ *   assert.equal(await client.read(new Uint8Array(1)), null);
+ * }
+ * assert.equal(records[0].properties.reason, "upstream_refused");
+ * await reset();
+ * ```
+ */
+export function accessLog(options: AccessLogOptions = {}): Layer<Connection, ConnectionReport> {
+  const logger = getLogger(options.category ?? ["minginx", "access"]);
+  return (inner) =>
+    async function accessLog(connection: Connection): Promise<ConnectionReport> {
+      let report: ConnectionReport;
+      try {
+        report = await inner(connection);
+      } catch (error) {
+        report = connection.end(error);
+      }
+      const level = LEVELS[report.reason] ?? "error";
+      logger[level](report.error === undefined ? LINE : `${LINE}: {error}`, { ...report });
+      return report;
+    };
+}

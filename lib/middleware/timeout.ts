@@ -1,0 +1,124 @@
+/**
+ * The Timeout middleware: a deadline for connecting to an upstream, and a limit on how long a
+ * connection may sit with nothing moving.
+ *
+ * @module
+ */
+
+import type { Connection } from "../connection.ts";
+import { formatDuration, MAX_DURATION_MS } from "../duration.ts";
+import { ConnectionError, type ConnectionReport } from "../report.ts";
+import type { Layer } from "../service.ts";
+
+/** Ends a connection that found no upstream within the connect timeout (`connect_timeout`). */
+export class ConnectTimeoutError extends ConnectionError {
+  /**
+   * @param ms The connect timeout that ran out, in milliseconds.
+   */
+  constructor(ms: number) {
+    super("connect_timeout", `No upstream accepted the connection within ${formatDuration(ms)}`);
+    this.name = "ConnectTimeoutError";
+  }
+}
+
+/** Ends a connection on which nothing moved for the idle timeout (`idle_timeout`). */
+export class IdleTimeoutError extends ConnectionError {
+  /**
+   * @param ms The idle timeout that ran out, in milliseconds.
+   */
+  constructor(ms: number) {
+    super("idle_timeout", `Nothing moved in either direction for ${formatDuration(ms)}`);
+    this.name = "IdleTimeoutError";
+  }
+}
+
+/** Options for {@linkcode timeout}. Durations are in milliseconds; 0 turns a timeout off. */
+export interface TimeoutOptions {
+  /**
+   * Time allowed from accept until an upstream accepts, over all the candidates tried.
+   *
+   * @default {5000}
+   */
+  connect?: number;
+  /**
+   * Time with no byte forwarded in either direction after which the connection is closed. It is
+   * checked at a tenth of its length, so a connection closes between 1x and 1.2x of it.
+   *
+   * @default {600000}
+   */
+  idle?: number;
+}
+
+/**
+ * The Timeout layer: ends a connection with a {@linkcode ConnectTimeoutError} when no upstream
+ * accepts in time, and with an {@linkcode IdleTimeoutError} when nothing moves for too long.
+ * It costs nothing per byte: the idle check reads the pipe's byte counters from a timer.
+ *
+ * @param options The two timeouts.
+ * @returns The layer.
+ * @throws {RangeError} If a timeout is negative, not a whole number, or longer than a timer can hold.
+ *
+ * @example Close connections that go quiet
+ * ```ts
+ * import { forward, serve, ServiceBuilder, timeout } from "@minginx/minginx";
+ * import assert from "node:assert/strict";
+ *
+ * using upstream = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const service = new ServiceBuilder()
+ *   .layer(timeout({ connect: 1_000, idle: 100 }))
+ *   .service(forward({ upstreams: [upstream.addr] }));
+ * await using proxy = serve({ listen: "127.0.0.1:0", service });
+ *
+ * using client = await Deno.connect(proxy.address);
+ * using _accepted = await upstream.accept();
+ * // Nothing is sent, so the proxy closes the connection: the client reads end of stream.
+ * assert.equal(await client.read(new Uint8Array(1)), null);
+ * ```
+ */
+export function timeout(options: TimeoutOptions = {}): Layer<Connection, ConnectionReport> {
+  const connectMs = checkMs(options.connect ?? 5_000, "connect");
+  const idleMs = checkMs(options.idle ?? 600_000, "idle");
+  return (inner) =>
+    async function timeout(connection: Connection): Promise<ConnectionReport> {
+      let done = false;
+      let idleTimer: ReturnType<typeof setInterval> | undefined;
+      const connectTimer = connectMs > 0
+        ? setTimeout(() => connection.abort(new ConnectTimeoutError(connectMs)), connectMs)
+        : undefined;
+      connection.connected.then(() => {
+        clearTimeout(connectTimer);
+        if (!done && idleMs > 0) idleTimer = watchIdle(connection, idleMs);
+      });
+      try {
+        return await inner(connection);
+      } finally {
+        done = true;
+        clearTimeout(connectTimer);
+        clearInterval(idleTimer);
+      }
+    };
+}
+
+function watchIdle(connection: Connection, idleMs: number): ReturnType<typeof setInterval> {
+  let seen = connection.up.bytes + connection.down.bytes;
+  let quietSince = performance.now();
+  return setInterval(() => {
+    const moved = connection.up.bytes + connection.down.bytes;
+    const now = performance.now();
+    if (moved !== seen) {
+      seen = moved;
+      quietSince = now;
+    } else if (now - quietSince >= idleMs) {
+      connection.abort(new IdleTimeoutError(idleMs));
+    }
+  }, Math.max(1, Math.floor(idleMs / 10)));
+}
+
+function checkMs(ms: number, name: string): number {
+  if (!Number.isInteger(ms) || ms < 0 || ms > MAX_DURATION_MS) {
+    throw new RangeError(
+      `Cannot use ${name} timeout ${ms}: expected whole milliseconds from 0 to ${MAX_DURATION_MS}`,
+    );
+  }
+  return ms;
+}
