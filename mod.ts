@@ -1,0 +1,72 @@
+/**
+ * minginx: a TCP (layer 4) reverse proxy and load balancer for Deno, built on tower's middleware
+ * model. A {@linkcode Service} handles an accepted {@linkcode Connection} and resolves with its
+ * {@linkcode ConnectionReport}; a {@linkcode Layer} wraps a service; a {@linkcode ServiceBuilder}
+ * stacks layers in reading order. {@linkcode forward} is the service at the bottom: it picks an
+ * upstream, connects, and pipes both directions, keeping half-close.
+ *
+ * The library never prints and never exits. It logs through LogTape under the `minginx`
+ * category, which stays silent until the application configures LogTape.
+ *
+ * @example A proxy with a layer of your own
+ * ```ts
+ * import {
+ *   accessLog,
+ *   type Connection,
+ *   type ConnectionReport,
+ *   forward,
+ *   type Layer,
+ *   serve,
+ *   ServiceBuilder,
+ *   timeout,
+ * } from "@minginx/minginx";
+ * import assert from "node:assert/strict";
+ *
+ * // A layer that counts the bytes its connections forwarded.
+ * let total = 0;
+ * const countBytes: Layer<Connection, ConnectionReport> = (inner) =>
+ *   async function countBytes(connection) {
+ *     const report = await inner(connection);
+ *     total += report.bytesUp + report.bytesDown;
+ *     return report;
+ *   };
+ *
+ * using upstream = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const service = new ServiceBuilder<Connection, ConnectionReport>()
+ *   .layer(accessLog())
+ *   .layer(countBytes)
+ *   .layer(timeout({ connect: 2_000, idle: 60_000 }))
+ *   .service(forward({ upstreams: [upstream.addr] }));
+ * {
+ *   await using proxy = serve({ listen: "127.0.0.1:0", service });
+ *   const client = await Deno.connect(proxy.address);
+ *   using accepted = await upstream.accept();
+ *   await client.write(new TextEncoder().encode("ping"));
+ *   await client.closeWrite();
+ *   const received = new Uint8Array(4);
+ *   assert.equal(await accepted.read(received), 4);
+ *   assert.equal(await accepted.read(received), null); // the half-close arrived
+ *   await accepted.write(new TextEncoder().encode("pong"));
+ *   await accepted.closeWrite();
+ *   assert.equal(await client.read(received), 4); // the reply still flows back
+ *   assert.equal(await client.read(received), null);
+ *   client.close();
+ * }
+ * assert.equal(total, 8);
+ * ```
+ *
+ * @module
+ */
+
+export * from "./lib/address.ts";
+export * from "./lib/duration.ts";
+export * from "./lib/service.ts";
+export * from "./lib/serve.ts";
+export * from "./lib/connection.ts";
+export * from "./lib/middleware/access_log.ts";
+export * from "./lib/middleware/timeout.ts";
+export * from "./lib/balance/round_robin.ts";
+export * from "./lib/connect.ts";
+export * from "./lib/pipe.ts";
+export * from "./lib/forward.ts";
+export * from "./lib/report.ts";
