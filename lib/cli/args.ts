@@ -1,0 +1,173 @@
+/**
+ * The command line: flags, their defaults, the help text, and usage errors.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { type Address, parseAddress } from "../address.ts";
+import { formatDuration, parseDuration } from "../duration.ts";
+
+/** A mistake in the command line; the CLI prints its message and exits with code 2. */
+export class UsageError extends Error {
+  /**
+   * @param message What is wrong and what would be accepted.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** The log levels the CLI accepts. */
+export const LOG_LEVELS = ["debug", "info", "warning", "error"] as const;
+/** The log formats the CLI accepts. */
+export const LOG_FORMATS = ["pretty", "json"] as const;
+
+/** Everything the command line says, with defaults filled in. */
+export interface CliOptions {
+  /** Where to listen. */
+  listen: Address;
+  /** Where to forward, round-robin. */
+  upstreams: Address[];
+  /** Connect timeout in milliseconds. */
+  connectTimeout: number;
+  /** Idle timeout in milliseconds; 0 for none. */
+  idleTimeout: number;
+  /** The lowest level logged. */
+  logLevel: typeof LOG_LEVELS[number];
+  /** How log lines look. */
+  logFormat: typeof LOG_FORMATS[number];
+  /** `-h, --help` was given. */
+  help: boolean;
+  /** `-V, --version` was given. */
+  version: boolean;
+}
+
+/** The defaults, as the help text shows them. */
+export const DEFAULTS = {
+  listen: "127.0.0.1:8081",
+  upstream: "127.0.0.1:8080",
+  connectTimeout: 5_000,
+  idleTimeout: 600_000,
+  logLevel: "info",
+  logFormat: "pretty",
+} as const;
+
+/**
+ * Parses the command line.
+ *
+ * @param args The arguments after the script name.
+ * @returns The options, with defaults filled in.
+ * @throws {UsageError} For an unknown flag, a missing value, or a malformed value.
+ */
+export function parseCliArgs(args: string[]): CliOptions {
+  const { values, positionals } = parseFlags(args);
+  if (positionals.length > 0) {
+    throw new UsageError(`Unexpected argument "${positionals[0]}": options start with - or --`);
+  }
+  try {
+    return {
+      listen: parseAddress(values.listen ?? DEFAULTS.listen, {
+        label: "--listen",
+        allowPortZero: true,
+      }),
+      upstreams: (values.upstream ?? [DEFAULTS.upstream]).map((text) =>
+        parseAddress(text, { label: "--upstream" })
+      ),
+      connectTimeout: values["connect-timeout"] === undefined
+        ? DEFAULTS.connectTimeout
+        : parseDuration(values["connect-timeout"], "--connect-timeout"),
+      idleTimeout: values["idle-timeout"] === undefined
+        ? DEFAULTS.idleTimeout
+        : parseDuration(values["idle-timeout"], "--idle-timeout"),
+      logLevel: oneOf(values["log-level"] ?? DEFAULTS.logLevel, LOG_LEVELS, "--log-level"),
+      logFormat: oneOf(values["log-format"] ?? DEFAULTS.logFormat, LOG_FORMATS, "--log-format"),
+      help: values.help ?? false,
+      version: values.version ?? false,
+    };
+  } catch (error) {
+    throw error instanceof TypeError ? new UsageError(error.message) : error;
+  }
+}
+
+function parseFlags(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        listen: { type: "string", short: "l" },
+        upstream: { type: "string", short: "u", multiple: true },
+        "connect-timeout": { type: "string" },
+        "idle-timeout": { type: "string" },
+        "log-level": { type: "string" },
+        "log-format": { type: "string" },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "V" },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(describeParseError(error));
+  }
+}
+
+function describeParseError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: string }).code;
+  const flag = message.match(/'(-[^'\s]*)/)?.[1] ?? message;
+  const long = message.match(/--[a-z-]+/)?.[0] ?? flag;
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+    return `Unknown option "${flag}": expected one of the options in --help`;
+  }
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+    return message.includes("argument missing")
+      ? `Option "${long}" needs a value: see --help`
+      : `Option "${long}" takes no value: expected "${long}" alone`;
+  }
+  return message;
+}
+
+function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  const list = `${allowed.slice(0, -1).join(", ")} or ${allowed.at(-1)}`;
+  throw new UsageError(`Cannot parse ${flag} "${value}": expected ${list}`);
+}
+
+/**
+ * The `--help` text.
+ *
+ * @param version The version to show.
+ * @returns The text, ending in a newline.
+ */
+export function helpText(version: string): string {
+  return `minginx ${version}: a TCP reverse proxy and load balancer
+
+Usage: deno run --allow-net=LISTEN,UPSTREAM[,UPSTREAM...] main.ts [options]
+
+Options:
+  -l, --listen HOST:PORT          Where to accept connections
+                                  (default: ${DEFAULTS.listen})
+  -u, --upstream HOST:PORT        Where to forward; repeat it for several, used round-robin,
+                                  and a refused connect moves on to the next
+                                  (default: ${DEFAULTS.upstream})
+      --connect-timeout DURATION  Time allowed to connect to an upstream
+                                  (default: ${formatDuration(DEFAULTS.connectTimeout)})
+      --idle-timeout DURATION     Close a connection after this long with no traffic; 0 = never
+                                  (default: ${formatDuration(DEFAULTS.idleTimeout)})
+      --log-level LEVEL           ${LOG_LEVELS.join(", ")} (default: ${DEFAULTS.logLevel})
+      --log-format FORMAT         pretty, or json for one JSON object a line
+                                  (default: ${DEFAULTS.logFormat})
+  -h, --help                      Show this help and exit
+  -V, --version                   Show the version and exit
+
+HOST:PORT takes a hostname, an IPv4 address, or an IPv6 address in brackets: [::1]:8081.
+DURATION is a number and a unit (ms, s, m, h), or several: 500ms, 5s, 10m, 1h30m.
+--allow-net needs exactly the listen address and every upstream, written as given here.
+SIGINT or SIGTERM stops accepting and gives open connections 10s to finish; a second
+signal closes them at once.
+
+Example:
+  deno run --allow-net=${DEFAULTS.listen},${DEFAULTS.upstream} main.ts -l ${DEFAULTS.listen} -u ${DEFAULTS.upstream}
+`;
+}
