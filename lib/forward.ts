@@ -24,8 +24,8 @@ export interface ForwardOptions {
  * Creates the service at the bottom of a minginx stack. For each connection it walks the
  * balancer's candidates until one accepts, then copies bytes both ways under one `Promise.all`.
  * An end of stream from either peer is passed on as a half-close, so the other direction keeps
- * flowing; the connection ends when both directions have ended, when either socket fails (which
- * closes the other at once), or when a layer aborts it.
+ * flowing; the connection ends when both directions have ended, when either socket fails or is
+ * reset (which closes the other at once), or when a layer aborts it.
  *
  * @param options The upstreams, or a balancer.
  * @returns A service that never rejects: every outcome is in the report.
@@ -68,29 +68,55 @@ export function forward(options: ForwardOptions): Service<Connection, Connection
 }
 
 type Peer = "client" | "upstream";
+type Duplex = Source & Sink & Pick<Deno.Conn, "closeWrite">;
+
+const EMPTY = new Uint8Array(0);
 
 async function direction(
   connection: Connection,
-  source: Source,
-  sink: Sink,
+  source: Duplex,
+  sink: Duplex,
   from: Peer,
   to: Peer,
 ): Promise<void> {
   try {
     await pipe(source, sink, from === "client" ? connection.up : connection.down);
-    connection.firstToFinish ??= from;
   } catch (error) {
     // The first failure tears down both sockets; later ones (our own close) are ignored.
-    connection.abort(peerError(error, from, to));
+    connection.abort(pipeFailure(error, from, to));
+    return;
+  }
+  // Deno reads a reset as an end of stream too. While our write side towards `from` is still
+  // open (the other direction has not ended), a zero-length write tells them apart: it fails
+  // after a reset and does nothing after a half-close.
+  if (connection.firstToFinish === undefined) {
+    connection.firstToFinish = from;
+    try {
+      await source.write(EMPTY);
+    } catch (error) {
+      connection.abort(peerReset(from, "read from", error));
+      return;
+    }
+  }
+  try {
+    await sink.closeWrite();
+  } catch (error) {
+    connection.abort(peerReset(to, "shut down writing to", error));
   }
 }
 
-function peerError(error: unknown, from: Peer, to: Peer): unknown {
+function pipeFailure(error: unknown, from: Peer, to: Peer): unknown {
   if (!(error instanceof PipeError)) return error;
-  const peer = error.side === "read" ? from : to;
-  const cause = error.cause instanceof Error ? error.cause.message : String(error.cause);
-  const action = error.side === "read" ? "read from" : "write to";
-  return new ConnectionError(`${peer}_reset`, `Cannot ${action} ${peer}: ${cause}`, {
-    cause: error.cause,
-  });
+  return error.side === "read"
+    ? peerReset(from, "read from", error.cause)
+    : peerReset(to, "write to", error.cause);
+}
+
+function peerReset(peer: Peer, action: string, cause: unknown): ConnectionError {
+  const detail = cause instanceof Deno.errors.BrokenPipe && action === "read from"
+    ? "connection reset by peer"
+    : cause instanceof Error
+    ? cause.message
+    : String(cause);
+  return new ConnectionError(`${peer}_reset`, `Cannot ${action} ${peer}: ${detail}`, { cause });
 }

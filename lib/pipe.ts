@@ -1,6 +1,6 @@
 /**
- * One direction of a proxied connection: copy bytes from one socket to another, then pass the
- * end of stream on as a half-close.
+ * One direction of a proxied connection: copy bytes from one socket to another until the source's
+ * end of stream. What to do at the end (a half-close) is the caller's choice.
  *
  * @module
  */
@@ -14,8 +14,8 @@ export interface Meter {
 /** The side a socket can read from. `Deno.TcpConn` and `Deno.TlsConn` are both sources. */
 export type Source = Pick<Deno.Conn, "read">;
 
-/** The side a socket can write to and shut down. `Deno.TcpConn` and `Deno.TlsConn` are sinks. */
-export type Sink = Pick<Deno.Conn, "write" | "closeWrite">;
+/** The side a socket can write to. `Deno.TcpConn` and `Deno.TlsConn` are both sinks. */
+export type Sink = Pick<Deno.Conn, "write">;
 
 /**
  * Thrown by {@linkcode pipe} when reading or writing fails; `side` says which, and `cause` holds
@@ -55,16 +55,16 @@ export const MAX_BUFFER_BYTES = 1024 * 1024;
 
 /**
  * Copies every byte from `source` to `sink`, in order, with backpressure: it reads again only
- * when the last chunk is fully written. At the source's end of stream it shuts down the sink's
- * write side (a half-close) and returns; the reverse direction is left alone.
+ * when the last chunk is fully written. It returns at the source's end of stream and leaves both
+ * sockets open, so the caller can pass the end on as a half-close with `closeWrite()`.
  *
  * Per chunk it does one read, the writes that chunk needs, and one addition to `meter`: no
  * allocation but a view for a chunk of a new length, no closure, no logging.
  *
  * @param source Where bytes come from.
- * @param sink Where bytes go; its write side is shut down at the end.
+ * @param sink Where bytes go.
  * @param meter Counts the bytes written to `sink`.
- * @throws {PipeError} If reading, writing or shutting down fails.
+ * @throws {PipeError} If reading or writing fails.
  *
  * @example Forward one direction and keep the other open
  * ```ts
@@ -80,6 +80,7 @@ export const MAX_BUFFER_BYTES = 1024 * 1024;
  * // Echo everything back, then half-close the server's side.
  * const meter = { bytes: 0 };
  * await pipe(server, server, meter);
+ * await server.closeWrite();
  * assert.equal(meter.bytes, 5);
  * const reply = new Uint8Array(8);
  * assert.equal(await client.read(reply), 5);
@@ -103,8 +104,6 @@ export async function pipe(source: Source, sink: Sink, meter: Meter): Promise<vo
       meter.bytes += n;
       if (n === buffer.length && n < MAX_BUFFER_BYTES) view = buffer = new Uint8Array(n * 2);
     }
-    side = "write";
-    await sink.closeWrite();
   } catch (error) {
     throw new PipeError(side, error);
   }

@@ -133,7 +133,10 @@ export class Server implements AsyncDisposable {
         backoffMs = 0;
       } catch (error) {
         if (this.#stopping.signal.aborted) return;
-        if (CLIENT_GONE.some((type) => error instanceof type)) continue;
+        if (CLIENT_GONE.some((type) => error instanceof type)) {
+          log.debug("A client left before accept completed: {error}", { error: String(error) });
+          continue;
+        }
         backoffMs = Math.min(Math.max(backoffMs * 2, 10), 1_000);
         log.warning("Cannot accept on {address}: {error}; retrying in {backoffMs}ms", {
           address: formatAddress(this.address),
