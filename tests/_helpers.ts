@@ -1,0 +1,204 @@
+/**
+ * Test helpers: in-process upstreams, a layer that records reports, and byte checks.
+ * Everything listens on 127.0.0.1 port 0 and is closed by the test that made it.
+ */
+
+import { createHash } from "node:crypto";
+import type { Address, Connection, ConnectionReport, Layer } from "../mod.ts";
+
+/** A listener with its accepted connections, closed together. */
+export interface TestServer extends AsyncDisposable {
+  address: Address;
+  /** Connections accepted so far. */
+  accepted: number;
+  /** Resolves when every handler has finished after close. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts an upstream that runs `handle` for every connection it accepts; the connection is closed
+ * when `handle` returns or throws.
+ */
+export function startServer(handle: (conn: Deno.TcpConn) => Promise<void>): TestServer {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const open = new Set<Deno.TcpConn>();
+  const handlers = new Set<Promise<void>>();
+  const server: TestServer = {
+    address: { hostname: "127.0.0.1", port: listener.addr.port },
+    accepted: 0,
+    async close() {
+      try {
+        listener.close();
+      } catch { /* closed already */ }
+      await loop;
+      for (const conn of open) closeQuietly(conn);
+      await Promise.allSettled([...handlers]);
+    },
+    [Symbol.asyncDispose]() {
+      return server.close();
+    },
+  };
+  const loop = (async () => {
+    for (;;) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await listener.accept();
+      } catch (error) {
+        if (error instanceof Deno.errors.BadResource) return;
+        continue; // a client that reset before accept
+      }
+      server.accepted++;
+      open.add(conn);
+      const handler = handle(conn).catch(() => {}).finally(() => {
+        open.delete(conn);
+        closeQuietly(conn);
+        handlers.delete(handler);
+      });
+      handlers.add(handler);
+    }
+  })();
+  return server;
+}
+
+/** An upstream that echoes every byte and passes the client's end of stream back as a half-close. */
+export function startEcho(): TestServer {
+  return startServer(async (conn) => {
+    const buffer = new Uint8Array(64 * 1024);
+    for (;;) {
+      const n = await conn.read(buffer);
+      if (n === null) break;
+      await writeAll(conn, buffer.subarray(0, n));
+    }
+    await conn.closeWrite();
+    // Keep the socket until the peer closes, so the proxy sees a clean end.
+    await conn.read(buffer).catch(() => null);
+  });
+}
+
+/** Closes a connection, ignoring that it may be closed already. */
+export function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch { /* closed already */ }
+}
+
+/** Writes all of `bytes`, however many calls it takes. */
+export async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  for (let off = 0; off < bytes.length;) off += await conn.write(bytes.subarray(off));
+}
+
+/** Reads until end of stream and returns the byte count and SHA-256 of everything read. */
+export async function drain(conn: Deno.Conn): Promise<{ bytes: number; sha256: string }> {
+  const hash = createHash("sha256");
+  const buffer = new Uint8Array(256 * 1024);
+  let bytes = 0;
+  for (;;) {
+    const n = await conn.read(buffer);
+    if (n === null) break;
+    hash.update(buffer.subarray(0, n));
+    bytes += n;
+  }
+  return { bytes, sha256: hash.digest("hex") };
+}
+
+/** Reads until end of stream and returns the bytes. */
+export async function readToEnd(conn: Deno.Conn): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  const buffer = new Uint8Array(64 * 1024);
+  for (;;) {
+    const n = await conn.read(buffer);
+    if (n === null) break;
+    chunks.push(buffer.slice(0, n));
+  }
+  const out = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
+  let off = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, off);
+    off += chunk.length;
+  }
+  return out;
+}
+
+/** Deterministic pseudo-random bytes (xorshift32), so no two blocks of a stream are alike. */
+export function randomBytes(length: number, seed = 1): Uint8Array {
+  const words = new Uint32Array(Math.ceil(length / 4));
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < words.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    words[i] = x >>> 0;
+  }
+  return new Uint8Array(words.buffer, 0, length);
+}
+
+/** The SHA-256 of some bytes, as hex. */
+export function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** Writes `total` bytes of a seeded stream in chunks and returns its SHA-256. */
+export async function sendStream(
+  conn: Deno.Conn,
+  total: number,
+  seed: number,
+  chunk = 1024 * 1024,
+): Promise<string> {
+  const hash = createHash("sha256");
+  for (let sent = 0, i = 0; sent < total; i++) {
+    const block = randomBytes(Math.min(chunk, total - sent), seed + i);
+    hash.update(block);
+    await writeAll(conn, block);
+    sent += block.length;
+  }
+  return hash.digest("hex");
+}
+
+/**
+ * A layer that records every report, and lets a test wait for the next one (for at most `ms`,
+ * so a connection that never ends fails the test instead of stalling it).
+ */
+export function recorder(): {
+  layer: Layer<Connection, ConnectionReport>;
+  reports: ConnectionReport[];
+  next(ms?: number): Promise<ConnectionReport>;
+} {
+  const reports: ConnectionReport[] = [];
+  const waiting: ((report: ConnectionReport) => void)[] = [];
+  let taken = 0;
+  return {
+    reports,
+    layer: (inner) =>
+      async function record(connection) {
+        const report = await inner(connection);
+        reports.push(report);
+        waiting.shift()?.(report);
+        return report;
+      },
+    next(ms = 5_000) {
+      const index = taken++;
+      if (index < reports.length) return Promise.resolve(reports[index]);
+      return within(ms, `report #${index + 1}`, new Promise((resolve) => waiting.push(resolve)));
+    },
+  };
+}
+
+/** Rejects if `promise` takes longer than `ms`, so a hang fails the test instead of stalling it. */
+export async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`Timed out after ${ms}ms: ${what}`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Resolves after `ms` milliseconds. */
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
