@@ -158,14 +158,20 @@ export class Server implements AsyncDisposable {
     } catch (error) {
       connection.abort(new ConnectionError("client_reset", String(error), { cause: error }));
     }
-    this.#service(connection).catch((error) => {
-      log.error("Connection {id} failed in a layer: {error}", { id: connection.id, error });
-      connection.end(error);
-    }).finally(() => {
-      connection.end();
+    this.#run(connection).finally(() => {
       this.#open.delete(connection);
       this.#settle();
     });
+  }
+
+  async #run(connection: Connection): Promise<void> {
+    try {
+      await this.#service(connection); // inside try: a layer may also throw before returning
+    } catch (error) {
+      log.error("Connection {id} failed in a layer: {error}", { id: connection.id, error });
+      connection.end(error);
+    }
+    connection.end();
   }
 
   #settle(): void {
