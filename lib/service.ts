@@ -10,12 +10,12 @@ import type { ConnectionReport } from "./report.ts";
 
 /**
  * Something that turns a request into a promised response. In minginx the request is an accepted
- * {@linkcode Connection} and the response its {@linkcode ConnectionReport}.
+ * {@linkcode Connection} and the response its {@linkcode ConnectionReport}, the default types.
  *
  * @typeParam Req The request type.
  * @typeParam Res The response type.
  */
-export type Service<Req, Res> = (request: Req) => Promise<Res>;
+export type Service<Req = Connection, Res = ConnectionReport> = (request: Req) => Promise<Res>;
 
 /**
  * Wraps an inner service and returns the outer one: middleware. A layer may look at the request
@@ -27,7 +27,7 @@ export type Service<Req, Res> = (request: Req) => Promise<Res>;
  * @typeParam InnerReq The request type the inner service takes.
  * @typeParam InnerRes The response type the inner service returns.
  */
-export type Layer<Req, Res, InnerReq = Req, InnerRes = Res> = (
+export type Layer<Req = Connection, Res = ConnectionReport, InnerReq = Req, InnerRes = Res> = (
   inner: Service<InnerReq, InnerRes>,
 ) => Service<Req, Res>;
 

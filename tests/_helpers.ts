@@ -202,3 +202,33 @@ export async function within<T>(ms: number, what: string, promise: Promise<T>): 
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * An upstream that never answers a connect: a listener that never accepts, with its accept queue
+ * filled, so the kernel drops further SYNs and a connect hangs until it is cancelled.
+ */
+export async function startBlackhole(): Promise<{ address: Address } & AsyncDisposable> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const address = { hostname: "127.0.0.1", port: listener.addr.port };
+  const fillers: Deno.TcpConn[] = [];
+  for (;;) {
+    const attempt = new AbortController();
+    const timer = setTimeout(() => attempt.abort(), 200);
+    try {
+      fillers.push(await Deno.connect({ ...address, signal: attempt.signal }));
+    } catch {
+      break; // this one hung: the queue is full
+    } finally {
+      clearTimeout(timer);
+    }
+    if (fillers.length > 10_000) throw new Error("The accept queue never filled");
+  }
+  return {
+    address,
+    [Symbol.asyncDispose]() {
+      for (const conn of fillers) closeQuietly(conn);
+      listener.close();
+      return Promise.resolve();
+    },
+  };
+}

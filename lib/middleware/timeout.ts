@@ -78,6 +78,7 @@ export interface TimeoutOptions {
 export function timeout(options: TimeoutOptions = {}): Layer<Connection, ConnectionReport> {
   const connectMs = checkMs(options.connect ?? 5_000, "connect");
   const idleMs = checkMs(options.idle ?? 600_000, "idle");
+  if (connectMs === 0 && idleMs === 0) return (inner) => inner;
   return (inner) =>
     async function timeout(connection: Connection): Promise<ConnectionReport> {
       let done = false;
