@@ -39,6 +39,6 @@ export async function configureLogging(
 
 function formatterFor(format: CliOptions["logFormat"]): TextFormatter {
   if (format === "json") return jsonLinesFormatter;
-  const options = { timestamp: "date-time-tz", category: "." } as const;
+  const options = { timestamp: "date-time-tz", category: ".", value: "bare" } as const;
   return Deno.stderr.isTerminal() ? getAnsiColorFormatter(options) : getTextFormatter(options);
 }

@@ -1,0 +1,116 @@
+/**
+ * Running the CLI as a user would: `deno run --allow-net=... main.ts [options]` in a child
+ * process, with its output read line by line.
+ */
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+/** A port that was free a moment ago: bind port 0, read it, release it. */
+export function freePort(): number {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  return listener.addr.port;
+}
+
+/** Runs `main.ts` to completion and returns its exit code and output. */
+export async function runCli(
+  args: string[],
+  allowNet?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const output = await command(args, allowNet).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+function command(args: string[], allowNet?: string): Deno.Command {
+  const permissions = allowNet === undefined ? [] : [`--allow-net=${allowNet}`];
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", "--no-prompt", ...permissions, "main.ts", ...args],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  });
+}
+
+/** A running CLI whose standard error is collected line by line. */
+export class CliProcess implements AsyncDisposable {
+  readonly child: Deno.ChildProcess;
+  readonly lines: string[] = [];
+  readonly #done: Promise<void>;
+  #waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
+
+  constructor(args: string[], allowNet: string) {
+    const child = command(args, allowNet).spawn();
+    this.child = child;
+    this.#done = Promise.all([
+      child.stdout.cancel(),
+      (async () => {
+        const lines = child.stderr.pipeThrough(new TextDecoderStream()).pipeThrough(
+          new TextLineStream(),
+        );
+        for await (const line of lines) {
+          this.lines.push(line);
+          this.#waiters = this.#waiters.filter((waiter) => {
+            if (!waiter.pattern.test(line)) return true;
+            waiter.resolve(line);
+            return false;
+          });
+        }
+      })(),
+    ]).then(() => {});
+  }
+
+  /** Resolves with the first standard-error line matching `pattern`, or fails after `ms`. */
+  waitFor(pattern: RegExp, ms = 10_000): Promise<string> {
+    const seen = this.lines.find((line) => pattern.test(line));
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`No line matched ${pattern} in ${ms}ms; got:\n${this.lines.join("\n")}`));
+      }, ms);
+      this.#waiters.push({
+        pattern,
+        resolve: (line) => {
+          clearTimeout(timer);
+          resolve(line);
+        },
+      });
+    });
+  }
+
+  /** Waits for the exit, and for all output to be read. */
+  async exit(): Promise<Deno.CommandStatus> {
+    const status = await this.child.status;
+    await this.#done;
+    return status;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    try {
+      this.child.kill("SIGKILL");
+    } catch { /* exited already */ }
+    await this.exit();
+  }
+}
+
+/** Splits a stream of text into lines, without their line ends (`@std/streams` is on JSR). */
+class TextLineStream extends TransformStream<string, string> {
+  constructor() {
+    let rest = "";
+    super({
+      transform(chunk, controller) {
+        const parts = (rest + chunk).split("\n");
+        rest = parts.pop() ?? "";
+        for (const part of parts) controller.enqueue(part.replace(/\r$/, ""));
+      },
+      flush(controller) {
+        if (rest) controller.enqueue(rest);
+      },
+    });
+  }
+}
