@@ -7,7 +7,7 @@
 
 import { dispose, getLogger } from "@logtape/logtape";
 import denoJson from "./deno.json" with { type: "json" };
-import { formatAddress } from "./lib/address.ts";
+import { type Address, formatAddress } from "./lib/address.ts";
 import { helpText, parseCliArgs, UsageError } from "./lib/cli/args.ts";
 import { configureLogging } from "./lib/cli/logging.ts";
 import { checkNetPermissions } from "./lib/cli/preflight.ts";
@@ -23,14 +23,21 @@ import { ServiceBuilder } from "./lib/service.ts";
 const DRAIN_MS = 10_000;
 const SIGNALS = ["SIGINT", "SIGTERM"] as const;
 
+/** Hooks for programs that run the CLI in-process, such as the demo. */
+export interface MainHooks {
+  /** Called once the proxy listens, with its address. */
+  onListening?: (address: Address) => void;
+}
+
 /**
  * Runs the proxy until SIGINT or SIGTERM, then drains it.
  *
  * @param args The command-line arguments.
+ * @param hooks Called at points of the run.
  * @returns The exit code: 0 after a clean stop or `--help`, 1 if it cannot listen, 2 for a usage
  * or permission error.
  */
-export async function main(args: string[]): Promise<number> {
+export async function main(args: string[], hooks: MainHooks = {}): Promise<number> {
   let options;
   try {
     options = parseCliArgs(args);
@@ -78,6 +85,7 @@ export async function main(args: string[]): Promise<number> {
     listen: formatAddress(server.address),
     upstreams: upstreams.map(formatAddress).join(", "),
   });
+  hooks.onListening?.(server.address);
 
   let signals = 0;
   const onSignal = () => {
