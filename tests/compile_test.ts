@@ -18,7 +18,8 @@ const build = await new Deno.Command(Deno.execPath(), {
 const buildLog = new TextDecoder().decode(build.stderr);
 const blocked = !build.success && /denort|dl\.deno\.land/.test(buildLog);
 if (blocked) {
-  const reason = buildLog.split("\n").find((line) => line.includes("denort")) ?? "";
+  const reason = buildLog.split("\n").find((line) => line.includes("error sending request")) ??
+    buildLog;
   console.warn(
     `SKIP compile test: deno compile cannot download its runtime here: ${reason.trim()}`,
   );
