@@ -33,7 +33,7 @@ Deno.test("serve() listens on IPv6 loopback", async () => {
   assert.deepEqual(await within(5_000, "echo", readToEnd(client)), new Uint8Array([9]));
 });
 
-Deno.test("serve() names the address when it is already in use", async () => {
+Deno.test("serve() names the address when it is already in use", () => {
   using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const address = `127.0.0.1:${taken.addr.port}`;
   assert.throws(() => serve({ listen: address, upstreams: ["127.0.0.1:9"] }), {

@@ -112,7 +112,7 @@ Deno.test("timeout() stops the connect clock once connected", async () => {
   assert.equal((await record.next()).reason, "client_closed");
 });
 
-Deno.test("timeout() with both timeouts off hands connections straight to the inner service", async () => {
+Deno.test("timeout() with both timeouts off hands connections straight to the inner service", () => {
   const seen: string[] = [];
   const inner = (connection: Connection): Promise<ConnectionReport> => {
     seen.push(`inner ${connection.id}`);
