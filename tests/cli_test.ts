@@ -156,6 +156,29 @@ Deno.test("CLI drains on SIGTERM: open connections keep working, then it exits 0
   assert.ok(performance.now() - started < 3_000, "it exits once the last connection ends");
 });
 
+Deno.test("CLI closes connections still open after the 10s drain, then exits 0", async () => {
+  await using echo = startEcho();
+  const port = freePort();
+  const upstream = `127.0.0.1:${echo.address.port}`;
+  await using proxy = new CliProcess(
+    ["-l", `127.0.0.1:${port}`, "-u", upstream],
+    `127.0.0.1:${port},${upstream}`,
+  );
+  await proxy.waitFor(/listening on/);
+  using client = await Deno.connect({ hostname: "127.0.0.1", port });
+  await writeAll(client, new Uint8Array([1]));
+  await within(5_000, "echo", client.read(new Uint8Array(1)));
+  const started = performance.now();
+  proxy.child.kill("SIGTERM");
+  assert.equal((await within(15_000, "exit after the drain", proxy.exit())).code, 0);
+  const waited = performance.now() - started;
+  assert.ok(waited >= 9_900 && waited < 13_000, `exited after ${waited}ms`);
+  assert.ok(
+    proxy.lines.some((line) => / shutdown up=1B down=1B .*drain period ran out/.test(line)),
+  );
+  assert.equal((await within(5_000, "client closed", drain(client))).bytes, 0);
+});
+
 Deno.test("CLI closes open connections at once on a second signal", async () => {
   await using echo = startEcho();
   const port = freePort();

@@ -73,6 +73,20 @@ Deno.test("forward() closes the client when the upstream is down, then serves th
   await assertStillServes(proxy, echo);
 });
 
+Deno.test("forward() reports upstream_unreachable for a name that does not resolve", async () => {
+  await using echo = startEcho();
+  // .invalid is reserved: it never resolves (RFC 2606).
+  const { proxy, record, switchTo } = switchableProxy({ hostname: "upstream.invalid", port: 80 });
+  await using _proxy = proxy;
+  using client = await Deno.connect(proxy.address);
+  assert.equal((await within(5_000, "close", readToEnd(client))).length, 0);
+  const report = await record.next();
+  assert.equal(report.reason, "upstream_unreachable");
+  assert.match(report.error ?? "", /^Cannot connect to upstream\.invalid:80: /);
+  switchTo(echo.address);
+  await assertStillServes(proxy, echo);
+});
+
 Deno.test("forward() holds backpressure against an upstream that never reads", async () => {
   const stuck = Promise.withResolvers<void>();
   await using silent = startServer(() => stuck.promise); // accepts, never reads

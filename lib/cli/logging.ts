@@ -19,6 +19,10 @@ import type { CliOptions } from "./args.ts";
  * Sends everything under the `minginx` category at `level` or above to standard error.
  * Needs no permission: no environment variable or file is read.
  *
+ * Lines are buffered and written every 100 ms, off the connection path. If standard error stops
+ * draining, at most 2,000 lines wait and the oldest are dropped: a stuck log reader never stalls
+ * forwarding or grows memory without bound.
+ *
  * @param level The lowest level logged.
  * @param format `pretty` for lines a person reads (coloured on a terminal), `json` for one JSON
  * object a line.
@@ -29,7 +33,12 @@ export async function configureLogging(
 ): Promise<void> {
   await configure({
     reset: true,
-    sinks: { stderr: getStreamSink(Deno.stderr.writable, { formatter: formatterFor(format) }) },
+    sinks: {
+      stderr: getStreamSink(Deno.stderr.writable, {
+        formatter: formatterFor(format),
+        nonBlocking: { bufferSize: 1_000, flushInterval: 100 },
+      }),
+    },
     loggers: [
       { category: ["minginx"], lowestLevel: level, sinks: ["stderr"] },
       { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["stderr"] },
