@@ -49,7 +49,7 @@ export class PipeError extends Error {
 }
 
 /** The first read buffer. Small, because an idle connection holds one per direction. */
-export const INITIAL_BUFFER_BYTES = 8 * 1024;
+export const INITIAL_BUFFER_BYTES = 4 * 1024;
 /** The largest read buffer: a buffer doubles each time a read fills it, up to this. */
 export const MAX_BUFFER_BYTES = 1024 * 1024;
 

@@ -79,40 +79,64 @@ export function timeout(options: TimeoutOptions = {}): Layer<Connection, Connect
   const connectMs = checkMs(options.connect ?? 5_000, "connect");
   const idleMs = checkMs(options.idle ?? 600_000, "idle");
   if (connectMs === 0 && idleMs === 0) return (inner) => inner;
+  const idle = idleMs > 0 ? new IdleSweeper(idleMs) : undefined;
   return (inner) =>
     async function timeout(connection: Connection): Promise<ConnectionReport> {
       let done = false;
-      let idleTimer: ReturnType<typeof setInterval> | undefined;
       const connectTimer = connectMs > 0
         ? setTimeout(() => connection.abort(new ConnectTimeoutError(connectMs)), connectMs)
         : undefined;
       connection.connected.then(() => {
         clearTimeout(connectTimer);
-        if (!done && idleMs > 0) idleTimer = watchIdle(connection, idleMs);
+        if (!done) idle?.watch(connection);
       });
       try {
         return await inner(connection);
       } finally {
         done = true;
         clearTimeout(connectTimer);
-        clearInterval(idleTimer);
+        idle?.unwatch(connection);
       }
     };
 }
 
-function watchIdle(connection: Connection, idleMs: number): ReturnType<typeof setInterval> {
-  let seen = connection.up.bytes + connection.down.bytes;
-  let quietSince = performance.now();
-  return setInterval(() => {
+/**
+ * Watches connections for traffic with one timer for all of them, ticking at a tenth of the idle
+ * timeout while any connection is watched: a few bytes per connection instead of a timer each.
+ */
+class IdleSweeper {
+  readonly #idleMs: number;
+  readonly #watched = new Map<Connection, { moved: number; quietSince: number }>();
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(idleMs: number) {
+    this.#idleMs = idleMs;
+  }
+
+  watch(connection: Connection): void {
     const moved = connection.up.bytes + connection.down.bytes;
+    this.#watched.set(connection, { moved, quietSince: performance.now() });
+    this.#timer ??= setInterval(() => this.#sweep(), Math.max(1, Math.floor(this.#idleMs / 10)));
+  }
+
+  unwatch(connection: Connection): void {
+    if (!this.#watched.delete(connection) || this.#watched.size > 0) return;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #sweep(): void {
     const now = performance.now();
-    if (moved !== seen) {
-      seen = moved;
-      quietSince = now;
-    } else if (now - quietSince >= idleMs) {
-      connection.abort(new IdleTimeoutError(idleMs));
+    for (const [connection, state] of this.#watched) {
+      const moved = connection.up.bytes + connection.down.bytes;
+      if (moved !== state.moved) {
+        state.moved = moved;
+        state.quietSince = now;
+      } else if (now - state.quietSince >= this.#idleMs) {
+        connection.abort(new IdleTimeoutError(this.#idleMs));
+      }
     }
-  }, Math.max(1, Math.floor(idleMs / 10)));
+  }
 }
 
 function checkMs(ms: number, name: string): number {
