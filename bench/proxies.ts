@@ -1,0 +1,181 @@
+/**
+ * The proxies under test, each started on one core in front of a given upstream: minginx as a
+ * `deno run` subprocess, nginx's stream proxy and HAProxy in TCP mode with configurations
+ * generated into a temporary directory, and "direct", which is no proxy at all.
+ *
+ * @module
+ */
+
+import { freePort, HOST, waitForAccept } from "./net.ts";
+import { type Child, hasProgram, makeTempDir, removeTempDir, spawn } from "./resources.ts";
+
+/** Every target the benchmark knows, in the order they run. */
+export const TARGETS = ["minginx", "nginx", "haproxy", "direct"] as const;
+/** One of {@linkcode TARGETS}. */
+export type Target = typeof TARGETS[number];
+
+/** A proxy listening on one core and forwarding to an upstream. */
+export interface RunningProxy {
+  /** Which one. */
+  target: Target;
+  /** The port clients connect to: the upstream's own port for `direct`. */
+  port: number;
+  /** The root of the proxy's process tree; `undefined` for `direct`. */
+  pid: number | undefined;
+  /** Stops the processes and removes the temporary directory. */
+  stop(): Promise<void>;
+}
+
+/** How a proxy is started. */
+export interface ProxyOptions {
+  /** The upstream's port on {@linkcode HOST}. */
+  upstreamPort: number;
+  /** The CPUs to pin the proxy to, as `taskset -c` takes them. */
+  cpus: string;
+  /** The most connections the proxy must hold at once, counting both sides of each. */
+  maxSockets: number;
+}
+
+const REPO = new URL("..", import.meta.url).pathname;
+const STREAM_MODULES = [
+  "/usr/lib/nginx/modules/ngx_stream_module.so",
+  "/usr/lib64/nginx/modules/ngx_stream_module.so",
+  "/usr/share/nginx/modules/ngx_stream_module.so",
+];
+
+/**
+ * Says why a target cannot run on this machine.
+ *
+ * @param target The target.
+ * @returns `undefined` if it can run, otherwise the reason to print.
+ */
+export async function unavailableReason(target: Target): Promise<string | undefined> {
+  if (target === "nginx") {
+    if (!await hasProgram("nginx")) return "nginx is not installed (apt-get install nginx)";
+    if (await nginxStreamModule() === null) {
+      return "nginx has no stream module (apt-get install libnginx-mod-stream)";
+    }
+  }
+  if (target === "haproxy" && !await hasProgram("haproxy")) {
+    return "haproxy is not installed (apt-get install haproxy)";
+  }
+  return undefined;
+}
+
+// The stream module's path if nginx loads it dynamically, "" if it is built in, null if absent.
+async function nginxStreamModule(): Promise<string | null> {
+  const { stderr } = await new Deno.Command("nginx", { args: ["-V"], stdout: "null" }).output();
+  const configure = new TextDecoder().decode(stderr);
+  if (/--with-stream(\s|$)/.test(configure)) return "";
+  for (const path of STREAM_MODULES) {
+    if (await Deno.stat(path).then(() => true, () => false)) return path;
+  }
+  return null;
+}
+
+/**
+ * Starts a target in front of an upstream and waits until it accepts connections.
+ *
+ * @param target Which proxy.
+ * @param options The upstream, the CPUs, and how many sockets it must hold.
+ * @returns The running proxy.
+ */
+export async function startProxy(target: Target, options: ProxyOptions): Promise<RunningProxy> {
+  if (target === "direct") {
+    return { target, port: options.upstreamPort, pid: undefined, stop: () => Promise.resolve() };
+  }
+  const port = freePort();
+  const dir = await makeTempDir(`minginx-bench-${target}-`);
+  let child: Child | undefined;
+  try {
+    child = target === "minginx"
+      ? startMinginx(port, options)
+      : target === "nginx"
+      ? await startNginx(port, options, dir)
+      : await startHaproxy(port, options, dir);
+    await waitForAccept(port, child);
+  } catch (error) {
+    await child?.stop();
+    await removeTempDir(dir);
+    throw error;
+  }
+  const running = child;
+  return {
+    target,
+    port,
+    pid: running.pid,
+    async stop() {
+      await running.stop();
+      await removeTempDir(dir);
+    },
+  };
+}
+
+function startMinginx(port: number, { upstreamPort, cpus }: ProxyOptions): Child {
+  const listen = `${HOST}:${port}`;
+  const upstream = `${HOST}:${upstreamPort}`;
+  return spawn("minginx", Deno.execPath(), [
+    "run",
+    `--allow-net=${listen},${upstream}`,
+    "main.ts",
+    "-l",
+    listen,
+    "-u",
+    upstream,
+    "--log-level",
+    "warning",
+  ], { cwd: REPO, cpus });
+}
+
+async function startNginx(port: number, options: ProxyOptions, dir: string): Promise<Child> {
+  const module = await nginxStreamModule();
+  const config = `${dir}/nginx.conf`;
+  await Deno.writeTextFile(
+    config,
+    `${module ? `load_module ${module};\n` : ""}daemon off;
+master_process on;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+worker_rlimit_nofile ${options.maxSockets + 100};
+events {
+  worker_connections ${options.maxSockets + 100};
+}
+stream {
+  server {
+    listen ${HOST}:${port};
+    proxy_pass ${HOST}:${options.upstreamPort};
+    proxy_timeout 10m;
+  }
+}
+`,
+  );
+  return spawn("nginx", "nginx", ["-p", dir, "-e", `${dir}/error.log`, "-c", config], {
+    cpus: options.cpus,
+  });
+}
+
+async function startHaproxy(port: number, options: ProxyOptions, dir: string): Promise<Child> {
+  const config = `${dir}/haproxy.cfg`;
+  await Deno.writeTextFile(
+    config,
+    `global
+  nbthread 1
+  maxconn ${Math.ceil(options.maxSockets / 2) + 100}
+
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 10m
+  timeout server 10m
+
+frontend bench
+  bind ${HOST}:${port}
+  default_backend upstream
+
+backend upstream
+  server upstream ${HOST}:${options.upstreamPort}
+`,
+  );
+  return spawn("haproxy", "haproxy", ["-db", "-f", config], { cpus: options.cpus });
+}
