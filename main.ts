@@ -64,6 +64,7 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
     return 2;
   }
 
+  await configureLogging(options.logLevel, options.logFormat);
   let server: Server;
   try {
     server = serve({
@@ -75,10 +76,10 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
         .service(forward({ upstreams })),
     });
   } catch (error) {
+    await dispose();
     console.error(error instanceof Error ? error.message : String(error));
     return 1;
   }
-  await configureLogging(options.logLevel, options.logFormat);
   const log = getLogger(["minginx"]);
   log.info("minginx {version} listening on {listen}, forwarding to {upstreams}", {
     version: denoJson.version,

@@ -18,17 +18,26 @@ import { type ConnectionReport, reasonOf } from "./report.ts";
  * The innermost service returns {@linkcode Connection.prototype.end}, which closes the sockets and
  * produces the report exactly once.
  *
- * @example A layer that ends connections from one address
+ * @example A layer that turns connections away during maintenance
  * ```ts
- * import { type Connection, type ConnectionReport, ConnectionError, type Layer } from "@minginx/minginx";
+ * import { ConnectionError, forward, type Layer, serve, ServiceBuilder } from "@minginx/minginx";
+ * import assert from "node:assert/strict";
  *
- * function refuse(hostname: string): Layer<Connection, ConnectionReport> {
- *   return (inner) =>
- *     function refuse(connection) {
- *       if (connection.clientAddress.hostname !== hostname) return inner(connection);
- *       return Promise.resolve(connection.end(new ConnectionError("error", "Refused")));
- *     };
- * }
+ * let maintenance = true;
+ * const maintenanceMode: Layer = (inner) =>
+ *   function maintenanceMode(connection) {
+ *     if (!maintenance) return inner(connection);
+ *     return Promise.resolve(connection.end(new ConnectionError("shutdown", "Down for maintenance")));
+ *   };
+ *
+ * using upstream = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const service = new ServiceBuilder().layer(maintenanceMode).service(
+ *   forward({ upstreams: [upstream.addr] }),
+ * );
+ * await using proxy = serve({ listen: "127.0.0.1:0", service });
+ * using client = await Deno.connect(proxy.address);
+ * assert.equal(await client.read(new Uint8Array(1)), null); // closed without an upstream
+ * maintenance = false;
  * ```
  */
 export class Connection {
@@ -54,6 +63,7 @@ export class Connection {
   #cause: unknown;
   #report: ConnectionReport | undefined;
   #connected: PromiseWithResolvers<Address> | undefined;
+  #closed = false;
 
   /**
    * Wraps an accepted socket.
@@ -92,7 +102,7 @@ export class Connection {
    * @param cause Why; a {@linkcode ConnectionError} gives the close reason.
    */
   abort(cause: unknown): void {
-    if (this.#report || this.#cause !== undefined) return;
+    if (this.#closed) return;
     this.#cause = cause;
     this.#abort.abort(cause);
     this.#close();
@@ -107,7 +117,7 @@ export class Connection {
    * @returns Whether the connection is still going.
    */
   attach(upstream: Deno.TcpConn, address: Address): boolean {
-    if (this.#cause !== undefined || this.#report) {
+    if (this.#closed) {
       upstream.close();
       return false;
     }
@@ -125,38 +135,36 @@ export class Connection {
    */
   end(cause?: unknown): ConnectionReport {
     if (this.#report) return this.#report;
-    if (this.#cause === undefined) this.#cause = cause;
+    this.#cause ??= cause;
     this.#close();
-    const cause_ = this.#cause;
-    this.#report = {
+    const report: ConnectionReport = {
       id: this.id,
       client: formatAddress(this.clientAddress),
       upstream: this.upstreamAddress ? formatAddress(this.upstreamAddress) : null,
       bytesUp: this.up.bytes,
       bytesDown: this.down.bytes,
       durationMs: Math.round(performance.now() - this.#startedAt),
-      reason: cause_ !== undefined
-        ? reasonOf(cause_)
-        : this.firstToFinish === "upstream"
-        ? "upstream_closed"
-        : "client_closed",
+      reason: this.firstToFinish === "upstream" ? "upstream_closed" : "client_closed",
     };
-    if (cause_ !== undefined) {
-      this.#report.error = cause_ instanceof Error ? cause_.message : String(cause_);
+    if (this.#cause !== undefined) {
+      report.reason = reasonOf(this.#cause);
+      report.error = this.#cause instanceof Error ? this.#cause.message : String(this.#cause);
     }
-    return this.#report;
+    return this.#report = report;
   }
 
   #close(): void {
-    tryClose(this.client);
-    if (this.upstream) tryClose(this.upstream);
+    if (this.#closed) return;
+    this.#closed = true;
+    closeQuietly(this.client);
+    if (this.upstream) closeQuietly(this.upstream);
   }
 }
 
-function tryClose(conn: Deno.Conn): void {
+function closeQuietly(conn: Deno.Conn): void {
   try {
     conn.close();
   } catch {
-    // Already closed: the first close wins.
+    // The peer's reset already freed it: nothing left to close.
   }
 }

@@ -36,6 +36,7 @@ export async function configureLogging(
     sinks: {
       stderr: getStreamSink(Deno.stderr.writable, {
         formatter: formatterFor(format),
+        closeStream: false, // standard error outlives logging: the CLI may still print to it
         nonBlocking: { bufferSize: 1_000, flushInterval: 100 },
       }),
     },
