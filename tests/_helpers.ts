@@ -4,7 +4,16 @@
  */
 
 import { createHash } from "node:crypto";
-import type { Address, Connection, ConnectionReport, Layer } from "../mod.ts";
+import {
+  type Address,
+  type Connection,
+  type ConnectionReport,
+  forward,
+  type Layer,
+  serve,
+  type Server,
+  ServiceBuilder,
+} from "../mod.ts";
 
 /** A listener with its accepted connections, closed together. */
 export interface TestServer extends AsyncDisposable {
@@ -231,4 +240,16 @@ export async function startBlackhole(): Promise<{ address: Address } & AsyncDisp
       return Promise.resolve();
     },
   };
+}
+
+/** A proxy on 127.0.0.1 port 0 forwarding to `upstreams`, recording every connection's report. */
+export function recordedProxy(
+  upstreams: Address[],
+): { proxy: Server; record: ReturnType<typeof recorder> } & AsyncDisposable {
+  const record = recorder();
+  const proxy = serve({
+    listen: "127.0.0.1:0",
+    service: new ServiceBuilder().layer(record.layer).service(forward({ upstreams })),
+  });
+  return { proxy, record, [Symbol.asyncDispose]: () => proxy.shutdown() };
 }

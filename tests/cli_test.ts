@@ -3,6 +3,35 @@ import denoJson from "../deno.json" with { type: "json" };
 import { CliProcess, freePort, runCli } from "./_cli.ts";
 import { drain, randomBytes, readToEnd, sha256, startEcho, within, writeAll } from "./_helpers.ts";
 
+/** The CLI in front of an in-process echo upstream, run with exactly the --allow-net it needs. */
+async function cliBeforeEcho(extraArgs: string[] = []) {
+  const echo = startEcho();
+  const port = freePort();
+  const upstream = `127.0.0.1:${echo.address.port}`;
+  const proxy = new CliProcess(
+    ["-l", `127.0.0.1:${port}`, "-u", upstream, ...extraArgs],
+    `127.0.0.1:${port},${upstream}`,
+  );
+  await proxy.waitFor(/listening on/);
+  return {
+    proxy,
+    port,
+    upstream,
+    async [Symbol.asyncDispose]() {
+      await proxy[Symbol.asyncDispose]();
+      await echo.close();
+    },
+  };
+}
+
+/** A connection through the CLI that has carried one byte each way. */
+async function openConnection(port: number): Promise<Deno.TcpConn> {
+  const client = await Deno.connect({ hostname: "127.0.0.1", port });
+  await writeAll(client, new Uint8Array([1]));
+  await within(5_000, "first echo", client.read(new Uint8Array(1)));
+  return client;
+}
+
 Deno.test("CLI --help lists every option with its default and exits 0", async () => {
   const { code, stdout, stderr } = await runCli(["--help"]);
   assert.equal(code, 0);
@@ -103,16 +132,10 @@ Deno.test("CLI reports a port in use in one line, exit 1", async () => {
 });
 
 Deno.test("CLI proxies with nothing wider than --allow-net=<listen>,<upstream> and exits 0 on SIGTERM", async () => {
-  await using echo = startEcho();
-  const listen = `127.0.0.1:${freePort()}`;
-  const upstream = `127.0.0.1:${echo.address.port}`;
-  await using proxy = new CliProcess(["-l", listen, "-u", upstream], `${listen},${upstream}`);
-  await proxy.waitFor(/listening on/);
+  await using cli = await cliBeforeEcho();
+  const { proxy } = cli;
   {
-    using client = await Deno.connect({
-      hostname: "127.0.0.1",
-      port: Number(listen.split(":")[1]),
-    });
+    using client = await Deno.connect({ hostname: "127.0.0.1", port: cli.port });
     const payload = randomBytes(1 << 20, 77);
     const [, reply] = await Promise.all([
       writeAll(client, payload).then(() => client.closeWrite()),
@@ -132,17 +155,9 @@ Deno.test("CLI proxies with nothing wider than --allow-net=<listen>,<upstream> a
 });
 
 Deno.test("CLI drains on SIGTERM: open connections keep working, then it exits 0", async () => {
-  await using echo = startEcho();
-  const port = freePort();
-  const upstream = `127.0.0.1:${echo.address.port}`;
-  await using proxy = new CliProcess(
-    ["-l", `127.0.0.1:${port}`, "-u", upstream],
-    `127.0.0.1:${port},${upstream}`,
-  );
-  await proxy.waitFor(/listening on/);
-  using client = await Deno.connect({ hostname: "127.0.0.1", port });
-  await writeAll(client, new Uint8Array([1]));
-  await within(5_000, "first echo", client.read(new Uint8Array(1)));
+  await using cli = await cliBeforeEcho();
+  const { proxy } = cli;
+  using client = await openConnection(cli.port);
   proxy.child.kill("SIGTERM");
   await proxy.waitFor(/Stopping: no new connections; 1 open get 10s to finish/);
   await writeAll(client, new Uint8Array([2, 3]));
@@ -157,17 +172,9 @@ Deno.test("CLI drains on SIGTERM: open connections keep working, then it exits 0
 });
 
 Deno.test("CLI closes connections still open after the 10s drain, then exits 0", async () => {
-  await using echo = startEcho();
-  const port = freePort();
-  const upstream = `127.0.0.1:${echo.address.port}`;
-  await using proxy = new CliProcess(
-    ["-l", `127.0.0.1:${port}`, "-u", upstream],
-    `127.0.0.1:${port},${upstream}`,
-  );
-  await proxy.waitFor(/listening on/);
-  using client = await Deno.connect({ hostname: "127.0.0.1", port });
-  await writeAll(client, new Uint8Array([1]));
-  await within(5_000, "echo", client.read(new Uint8Array(1)));
+  await using cli = await cliBeforeEcho();
+  const { proxy } = cli;
+  using client = await openConnection(cli.port);
   const started = performance.now();
   proxy.child.kill("SIGTERM");
   assert.equal((await within(15_000, "exit after the drain", proxy.exit())).code, 0);
@@ -180,17 +187,9 @@ Deno.test("CLI closes connections still open after the 10s drain, then exits 0",
 });
 
 Deno.test("CLI closes open connections at once on a second signal", async () => {
-  await using echo = startEcho();
-  const port = freePort();
-  const upstream = `127.0.0.1:${echo.address.port}`;
-  await using proxy = new CliProcess(
-    ["-l", `127.0.0.1:${port}`, "-u", upstream],
-    `127.0.0.1:${port},${upstream}`,
-  );
-  await proxy.waitFor(/listening on/);
-  using client = await Deno.connect({ hostname: "127.0.0.1", port });
-  await writeAll(client, new Uint8Array([1]));
-  await within(5_000, "echo", client.read(new Uint8Array(1)));
+  await using cli = await cliBeforeEcho();
+  const { proxy } = cli;
+  using client = await openConnection(cli.port);
   proxy.child.kill("SIGINT");
   await proxy.waitFor(/Stopping: no new connections/);
   proxy.child.kill("SIGINT");
@@ -200,16 +199,10 @@ Deno.test("CLI closes open connections at once on a second signal", async () => 
 });
 
 Deno.test("CLI --log-format json writes one JSON object a line", async () => {
-  await using echo = startEcho();
-  const port = freePort();
-  const upstream = `127.0.0.1:${echo.address.port}`;
-  await using proxy = new CliProcess(
-    ["-l", `127.0.0.1:${port}`, "-u", upstream, "--log-format", "json", "--log-level", "debug"],
-    `127.0.0.1:${port},${upstream}`,
-  );
-  await proxy.waitFor(/listening on/);
+  await using cli = await cliBeforeEcho(["--log-format", "json", "--log-level", "debug"]);
+  const { proxy, upstream } = cli;
   {
-    using client = await Deno.connect({ hostname: "127.0.0.1", port });
+    using client = await Deno.connect({ hostname: "127.0.0.1", port: cli.port });
     await writeAll(client, new Uint8Array(10));
     await client.closeWrite();
     await within(5_000, "echo", drain(client));

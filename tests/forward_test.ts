@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { forward, serve, ServiceBuilder } from "../mod.ts";
+import { forward, serve } from "../mod.ts";
 import {
   drain,
   randomBytes,
   readToEnd,
-  recorder,
+  recordedProxy,
   sendStream,
   sha256,
   startEcho,
@@ -17,13 +17,8 @@ const MiB = 1024 * 1024;
 
 Deno.test("forward() carries 64 MiB each way at once through one connection, sha256 equal", async () => {
   await using echo = startEcho();
-  const record = recorder();
-  await using proxy = serve({
-    listen: "127.0.0.1:0",
-    service: new ServiceBuilder().layer(record.layer).service(
-      forward({ upstreams: [echo.address] }),
-    ),
-  });
+  await using recorded = recordedProxy([echo.address]);
+  const { proxy, record } = recorded;
   using client = await Deno.connect(proxy.address);
   const [sent, received] = await within(
     60_000,
@@ -69,13 +64,8 @@ Deno.test("forward() keeps half-close: after the upstream shuts down, the client
     await conn.closeWrite(); // the upstream is done talking first
     uploaded.resolve(await drain(conn));
   });
-  const record = recorder();
-  await using proxy = serve({
-    listen: "127.0.0.1:0",
-    service: new ServiceBuilder().layer(record.layer).service(
-      forward({ upstreams: [upstream.address] }),
-    ),
-  });
+  await using recorded = recordedProxy([upstream.address]);
+  const { proxy, record } = recorded;
   using client = await Deno.connect(proxy.address);
   const received = await within(10_000, "greeting", readToEnd(client));
   assert.equal(sha256(received), sha256(greeting));
@@ -92,13 +82,8 @@ Deno.test("forward() keeps half-close: after the upstream shuts down, the client
 
 Deno.test("forward() serves 500 concurrent connections, each echoing its own bytes", async () => {
   await using echo = startEcho();
-  const record = recorder();
-  await using proxy = serve({
-    listen: "127.0.0.1:0",
-    service: new ServiceBuilder().layer(record.layer).service(
-      forward({ upstreams: [echo.address] }),
-    ),
-  });
+  await using recorded = recordedProxy([echo.address]);
+  const { proxy, record } = recorded;
   const clients = await Promise.all(
     Array.from({ length: 500 }, () => Deno.connect(proxy.address)),
   );
@@ -135,15 +120,13 @@ Deno.test("roundRobin() cycles through upstreams in order and a refused connect 
   const down = startServer(() => Promise.resolve());
   const downAddress = down.address;
   await down.close(); // nothing listens there now: connects are refused
-  const record = recorder();
-  await using proxy = serve({
-    listen: "127.0.0.1:0",
-    service: new ServiceBuilder().layer(record.layer).service(
-      forward({
-        upstreams: [upstreams[0].address, downAddress, upstreams[1].address, upstreams[2].address],
-      }),
-    ),
-  });
+  await using recorded = recordedProxy([
+    upstreams[0].address,
+    downAddress,
+    upstreams[1].address,
+    upstreams[2].address,
+  ]);
+  const { proxy, record } = recorded;
   try {
     const seen: string[] = [];
     for (let i = 0; i < 8; i++) {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { forward, type Layer, serve, ServiceBuilder, ShutdownError } from "../mod.ts";
-import { delay, drain, readToEnd, recorder, startEcho, within, writeAll } from "./_helpers.ts";
+import { delay, drain, readToEnd, recordedProxy, startEcho, within, writeAll } from "./_helpers.ts";
 
 Deno.test("serve() on port 0 reports the port it bound", async () => {
   await using echo = startEcho();
@@ -52,13 +52,7 @@ Deno.test("serve() needs a service or upstreams", () => {
 
 Deno.test("Server.shutdown() stops accepting and lets open connections finish", async () => {
   await using echo = startEcho();
-  const record = recorder();
-  const proxy = serve({
-    listen: "127.0.0.1:0",
-    service: new ServiceBuilder().layer(record.layer).service(
-      forward({ upstreams: [echo.address] }),
-    ),
-  });
+  const { proxy, record } = recordedProxy([echo.address]);
   using client = await Deno.connect(proxy.address);
   await writeAll(client, new Uint8Array([1]));
   assert.equal(await within(5_000, "echo", client.read(new Uint8Array(1))), 1);
@@ -77,13 +71,7 @@ Deno.test("Server.shutdown() stops accepting and lets open connections finish", 
 
 Deno.test("Server.shutdown() closes what is left when the drain period runs out", async () => {
   await using echo = startEcho();
-  const record = recorder();
-  const proxy = serve({
-    listen: "127.0.0.1:0",
-    service: new ServiceBuilder().layer(record.layer).service(
-      forward({ upstreams: [echo.address] }),
-    ),
-  });
+  const { proxy, record } = recordedProxy([echo.address]);
   using client = await Deno.connect(proxy.address);
   await writeAll(client, new Uint8Array([1]));
   await within(5_000, "echo", client.read(new Uint8Array(1)));
