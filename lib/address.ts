@@ -4,7 +4,18 @@
  * @module
  */
 
-/** Where to listen or connect: a hostname or IP address, and a TCP port. */
+/**
+ * Where to listen or connect: a hostname or IP address, and a TCP port.
+ *
+ * @example Writing an upstream by hand
+ * ```ts
+ * import { type Address, formatAddress } from "@minginx/minginx";
+ * import assert from "node:assert/strict";
+ *
+ * const upstream: Address = { hostname: "::1", port: 8080 };
+ * assert.equal(formatAddress(upstream), "[::1]:8080");
+ * ```
+ */
 export interface Address {
   /** A hostname, an IPv4 address, or an IPv6 address without brackets. */
   hostname: string;
@@ -12,7 +23,18 @@ export interface Address {
   port: number;
 }
 
-/** Options for {@linkcode parseAddress}. */
+/**
+ * Options for {@linkcode parseAddress}.
+ *
+ * @example A listen address may use port 0
+ * ```ts
+ * import { parseAddress } from "@minginx/minginx";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parseAddress("0.0.0.0:0", { label: "--listen", allowPortZero: true }).port, 0);
+ * assert.throws(() => parseAddress("0.0.0.0:0", { label: "--upstream" }), /--upstream/);
+ * ```
+ */
 export interface ParseAddressOptions {
   /**
    * What the text is, for error messages, such as `"--upstream"`.

@@ -32,7 +32,21 @@ export interface Balancer {
   pick(connection?: Connection): Iterable<Address>;
 }
 
-/** One failed connect attempt. */
+/**
+ * One failed connect attempt.
+ *
+ * @example Reading why each upstream failed
+ * ```ts
+ * import { type ConnectAttempt, formatAddress, UpstreamConnectError } from "@minginx/minginx";
+ * import assert from "node:assert/strict";
+ *
+ * const attempts: ConnectAttempt[] = [
+ *   { address: { hostname: "10.0.0.1", port: 80 }, error: new Deno.errors.ConnectionRefused() },
+ * ];
+ * const error = new UpstreamConnectError(attempts);
+ * assert.deepEqual(error.attempts.map(({ address }) => formatAddress(address)), ["10.0.0.1:80"]);
+ * ```
+ */
 export interface ConnectAttempt {
   /** The upstream tried. */
   address: Address;
@@ -81,7 +95,21 @@ export class UpstreamConnectError extends ConnectionError {
   }
 }
 
-/** An upstream socket and the address it is connected to. */
+/**
+ * An upstream socket and the address it is connected to.
+ *
+ * @example What connectUpstream returns
+ * ```ts
+ * import { connectUpstream, type Upstream } from "@minginx/minginx";
+ * import assert from "node:assert/strict";
+ *
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const upstream: Upstream = await connectUpstream([listener.addr], AbortSignal.timeout(5_000));
+ * using _conn = upstream.conn;
+ * using _accepted = await listener.accept();
+ * assert.equal(upstream.address.port, listener.addr.port);
+ * ```
+ */
 export interface Upstream {
   /** The connected socket, with Nagle's algorithm off. */
   conn: Deno.TcpConn;

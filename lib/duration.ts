@@ -4,7 +4,18 @@
  * @module
  */
 
-/** The longest duration a timer can hold: 2^31 - 1 milliseconds, about 24.8 days. */
+/**
+ * The longest duration a timer can hold: 2^31 - 1 milliseconds, about 24.8 days.
+ *
+ * @example The longest duration parseDuration accepts
+ * ```ts
+ * import { MAX_DURATION_MS, parseDuration } from "@minginx/minginx";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(parseDuration("596h") <= MAX_DURATION_MS);
+ * assert.throws(() => parseDuration("597h"));
+ * ```
+ */
 export const MAX_DURATION_MS = 2 ** 31 - 1;
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };

@@ -12,7 +12,17 @@ import { pipe, PipeError, type Sink, type Source } from "./pipe.ts";
 import { ConnectionError, type ConnectionReport } from "./report.ts";
 import type { Service } from "./service.ts";
 
-/** Options for {@linkcode forward}: a balancer, or a list of upstreams to go round-robin over. */
+/**
+ * Options for {@linkcode forward}: a balancer, or a list of upstreams to go round-robin over.
+ *
+ * @example Give a balancer instead of a list
+ * ```ts
+ * import { forward, type ForwardOptions, roundRobin } from "@minginx/minginx";
+ *
+ * const options: ForwardOptions = { balancer: roundRobin(["10.0.0.1:80", "10.0.0.2:80"]) };
+ * const service = forward(options);
+ * ```
+ */
 export interface ForwardOptions {
   /** The upstreams, used round-robin. Ignored when `balancer` is given. */
   upstreams?: readonly (string | Address)[];

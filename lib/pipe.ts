@@ -5,16 +5,86 @@
  * @module
  */
 
-/** A byte counter that {@linkcode pipe} adds to after each completed write. */
+/**
+ * A byte counter that {@linkcode pipe} adds to after each completed write.
+ *
+ * @example A layer that reads the meters after the connection ends
+ * ```ts
+ * import type { Layer } from "@minginx/minginx";
+ *
+ * let uploaded = 0;
+ * const countUploads: Layer = (inner) => async (connection) => {
+ *   const report = await inner(connection);
+ *   uploaded += connection.up.bytes; // the same figure as report.bytesUp
+ *   return report;
+ * };
+ * ```
+ */
 export interface Meter {
   /** Bytes written so far. */
   bytes: number;
 }
 
-/** The side a socket can read from. `Deno.TcpConn` and `Deno.TlsConn` are both sources. */
+/**
+ * The side a socket can read from. `Deno.TcpConn` and `Deno.TlsConn` are both sources.
+ *
+ * @example Piping between in-memory ends
+ * ```ts
+ * import { pipe, type Sink, type Source } from "@minginx/minginx";
+ * import assert from "node:assert/strict";
+ *
+ * const chunks = [new Uint8Array([1, 2]), new Uint8Array([3])];
+ * const source: Source = {
+ *   read(buffer) {
+ *     const chunk = chunks.shift();
+ *     if (!chunk) return Promise.resolve(null);
+ *     buffer.set(chunk);
+ *     return Promise.resolve(chunk.length);
+ *   },
+ * };
+ * const received: number[] = [];
+ * const sink: Sink = {
+ *   write(bytes) {
+ *     received.push(...bytes);
+ *     return Promise.resolve(bytes.length);
+ *   },
+ * };
+ * await pipe(source, sink, { bytes: 0 });
+ * assert.deepEqual(received, [1, 2, 3]);
+ * ```
+ */
 export type Source = Pick<Deno.Conn, "read">;
 
-/** The side a socket can write to. `Deno.TcpConn` and `Deno.TlsConn` are both sinks. */
+/**
+ * The side a socket can write to. `Deno.TcpConn` and `Deno.TlsConn` are both sinks.
+ *
+ * @example A sink that takes at most 2 bytes a write: pipe writes the rest
+ * ```ts
+ * import { pipe, type Sink } from "@minginx/minginx";
+ * import assert from "node:assert/strict";
+ *
+ * const sent = [new Uint8Array([1, 2, 3, 4, 5])];
+ * const received: number[] = [];
+ * const slowSink: Sink = {
+ *   write(bytes) {
+ *     received.push(...bytes.subarray(0, 2));
+ *     return Promise.resolve(Math.min(2, bytes.length));
+ *   },
+ * };
+ * const source = {
+ *   read(buffer: Uint8Array) {
+ *     const chunk = sent.shift();
+ *     if (!chunk) return Promise.resolve(null);
+ *     buffer.set(chunk);
+ *     return Promise.resolve(chunk.length);
+ *   },
+ * };
+ * const meter = { bytes: 0 };
+ * await pipe(source, slowSink, meter);
+ * assert.deepEqual(received, [1, 2, 3, 4, 5]);
+ * assert.equal(meter.bytes, 5);
+ * ```
+ */
 export type Sink = Pick<Deno.Conn, "write">;
 
 /**
@@ -48,9 +118,30 @@ export class PipeError extends Error {
   }
 }
 
-/** The first read buffer. Small, because an idle connection holds one per direction. */
+/**
+ * The first read buffer. Small, because an idle connection holds one per direction.
+ *
+ * @example The buffer grows from the first size to the largest
+ * ```ts
+ * import { INITIAL_BUFFER_BYTES, MAX_BUFFER_BYTES } from "@minginx/minginx";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(INITIAL_BUFFER_BYTES, 4 * 1024);
+ * assert.equal(MAX_BUFFER_BYTES / INITIAL_BUFFER_BYTES, 2 ** 8); // eight doublings
+ * ```
+ */
 export const INITIAL_BUFFER_BYTES = 4 * 1024;
-/** The largest read buffer: a buffer doubles each time a read fills it, up to this. */
+/**
+ * The largest read buffer: a buffer doubles each time a read fills it, up to this.
+ *
+ * @example At most this much is read in one call
+ * ```ts
+ * import { MAX_BUFFER_BYTES } from "@minginx/minginx";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(MAX_BUFFER_BYTES, 1024 * 1024);
+ * ```
+ */
 export const MAX_BUFFER_BYTES = 1024 * 1024;
 
 /**

@@ -20,6 +20,18 @@
  * | `idle_timeout` | nothing moved in either direction for too long |
  * | `shutdown` | the proxy stopped and its drain period ran out |
  * | `error` | an unexpected error in a layer: a bug, logged at error level |
+ *
+ * @example Counting connections by how they ended
+ * ```ts
+ * import type { CloseReason, Layer } from "@minginx/minginx";
+ *
+ * const endings = new Map<CloseReason, number>();
+ * const countEndings: Layer = (inner) => async (connection) => {
+ *   const report = await inner(connection);
+ *   endings.set(report.reason, (endings.get(report.reason) ?? 0) + 1);
+ *   return report;
+ * };
+ * ```
  */
 export type CloseReason =
   | "client_closed"
@@ -33,7 +45,23 @@ export type CloseReason =
   | "shutdown"
   | "error";
 
-/** What happened on one connection, produced once when it ends. */
+/**
+ * What happened on one connection, produced once when it ends.
+ *
+ * @example Keeping the reports of failed upstreams
+ * ```ts
+ * import type { ConnectionReport, Layer } from "@minginx/minginx";
+ *
+ * const failures: ConnectionReport[] = [];
+ * const keepFailures: Layer = (inner) => async (connection) => {
+ *   const report = await inner(connection);
+ *   if (report.reason.startsWith("upstream_") && report.reason !== "upstream_closed") {
+ *     failures.push(report);
+ *   }
+ *   return report;
+ * };
+ * ```
+ */
 export interface ConnectionReport {
   /** The connection's number, counted from 1 by the server that accepted it. */
   id: number;

@@ -14,7 +14,23 @@ import { timeout } from "./middleware/timeout.ts";
 import { ConnectionError, type ConnectionReport } from "./report.ts";
 import { type Service, ServiceBuilder } from "./service.ts";
 
-/** Options for {@linkcode serve}. Give either `service` or `upstreams`. */
+/**
+ * Options for {@linkcode serve}. Give either `service` or `upstreams`.
+ *
+ * @example The default stack in front of two upstreams
+ * ```ts
+ * import { serve, type ServeOptions } from "@minginx/minginx";
+ * import assert from "node:assert/strict";
+ *
+ * const options: ServeOptions = {
+ *   listen: "127.0.0.1:0",
+ *   upstreams: ["127.0.0.1:8080", "127.0.0.1:8082"],
+ *   drainTimeout: 2_000,
+ * };
+ * await using proxy = serve(options);
+ * assert.equal(proxy.connections, 0);
+ * ```
+ */
 export interface ServeOptions {
   /**
    * Where to accept connections, as an address or `HOST:PORT`; port 0 picks a free port.
@@ -39,7 +55,19 @@ export interface ServeOptions {
   signal?: AbortSignal;
 }
 
-/** Ends connections still open when the drain period of a shutdown runs out (`shutdown`). */
+/**
+ * Ends connections still open when the drain period of a shutdown runs out (`shutdown`).
+ *
+ * @example The reason and message of a drain that ran out
+ * ```ts
+ * import { ShutdownError } from "@minginx/minginx";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new ShutdownError(10_000);
+ * assert.equal(error.reason, "shutdown");
+ * assert.equal(error.message, "The proxy shut down and its 10s drain period ran out");
+ * ```
+ */
 export class ShutdownError extends ConnectionError {
   /**
    * @param ms The drain period that ran out, in milliseconds.
@@ -59,7 +87,20 @@ const CLIENT_GONE = [
   Deno.errors.ConnectionAborted,
 ];
 
-/** A running proxy, returned by {@linkcode serve}. */
+/**
+ * A running proxy, returned by {@linkcode serve}.
+ *
+ * @example Stop a server and wait for it
+ * ```ts
+ * import { serve } from "@minginx/minginx";
+ * import assert from "node:assert/strict";
+ *
+ * const server = serve({ listen: "127.0.0.1:0", upstreams: ["127.0.0.1:8080"] });
+ * assert.ok(server.address.port > 0);
+ * await server.shutdown(1_000); // no connections are open, so this returns at once
+ * await server.finished;
+ * ```
+ */
 export class Server implements AsyncDisposable {
   /** The address the server listens on, with the real port when port 0 was asked for. */
   readonly address: Address;

@@ -14,6 +14,15 @@ import type { ConnectionReport } from "./report.ts";
  *
  * @typeParam Req The request type.
  * @typeParam Res The response type.
+ *
+ * @example A service is an async function
+ * ```ts
+ * import type { Service } from "@minginx/minginx";
+ * import assert from "node:assert/strict";
+ *
+ * const length: Service<string, number> = (request) => Promise.resolve(request.length);
+ * assert.equal(await length("hello"), 5);
+ * ```
  */
 export type Service<Req = Connection, Res = ConnectionReport> = (request: Req) => Promise<Res>;
 
@@ -26,6 +35,17 @@ export type Service<Req = Connection, Res = ConnectionReport> = (request: Req) =
  * @typeParam Res The response type the outer service returns.
  * @typeParam InnerReq The request type the inner service takes.
  * @typeParam InnerRes The response type the inner service returns.
+ *
+ * @example A layer that changes the response on the way out
+ * ```ts
+ * import type { Layer, Service } from "@minginx/minginx";
+ * import assert from "node:assert/strict";
+ *
+ * const shout: Layer<string, string> = (inner) => async (request) =>
+ *   (await inner(request)).toUpperCase();
+ * const echo: Service<string, string> = (request) => Promise.resolve(request);
+ * assert.equal(await shout(echo)("hi"), "HI");
+ * ```
  */
 export type Layer<Req = Connection, Res = ConnectionReport, InnerReq = Req, InnerRes = Res> = (
   inner: Service<InnerReq, InnerRes>,

@@ -9,7 +9,17 @@ import type { Connection } from "../connection.ts";
 import type { CloseReason, ConnectionReport } from "../report.ts";
 import type { Layer } from "../service.ts";
 
-/** Options for {@linkcode accessLog}. */
+/**
+ * Options for {@linkcode accessLog}.
+ *
+ * @example Log under your application's category
+ * ```ts
+ * import { accessLog, type AccessLogOptions } from "@minginx/minginx";
+ *
+ * const options: AccessLogOptions = { category: ["my-app", "proxy"] };
+ * const layer = accessLog(options);
+ * ```
+ */
 export interface AccessLogOptions {
   /**
    * The LogTape category to log under.

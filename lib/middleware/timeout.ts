@@ -10,7 +10,19 @@ import { formatDuration, MAX_DURATION_MS } from "../duration.ts";
 import { ConnectionError, type ConnectionReport } from "../report.ts";
 import type { Layer } from "../service.ts";
 
-/** Ends a connection that found no upstream within the connect timeout (`connect_timeout`). */
+/**
+ * Ends a connection that found no upstream within the connect timeout (`connect_timeout`).
+ *
+ * @example Its reason and message
+ * ```ts
+ * import { ConnectTimeoutError } from "@minginx/minginx";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new ConnectTimeoutError(5_000);
+ * assert.equal(error.reason, "connect_timeout");
+ * assert.equal(error.message, "No upstream accepted the connection within 5s");
+ * ```
+ */
 export class ConnectTimeoutError extends ConnectionError {
   /**
    * @param ms The connect timeout that ran out, in milliseconds.
@@ -21,7 +33,19 @@ export class ConnectTimeoutError extends ConnectionError {
   }
 }
 
-/** Ends a connection on which nothing moved for the idle timeout (`idle_timeout`). */
+/**
+ * Ends a connection on which nothing moved for the idle timeout (`idle_timeout`).
+ *
+ * @example Its reason and message
+ * ```ts
+ * import { IdleTimeoutError } from "@minginx/minginx";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new IdleTimeoutError(600_000);
+ * assert.equal(error.reason, "idle_timeout");
+ * assert.equal(error.message, "Nothing moved in either direction for 10m");
+ * ```
+ */
 export class IdleTimeoutError extends ConnectionError {
   /**
    * @param ms The idle timeout that ran out, in milliseconds.
@@ -32,7 +56,17 @@ export class IdleTimeoutError extends ConnectionError {
   }
 }
 
-/** Options for {@linkcode timeout}. Durations are in milliseconds; 0 turns a timeout off. */
+/**
+ * Options for {@linkcode timeout}. Durations are in milliseconds; 0 turns a timeout off.
+ *
+ * @example A connect timeout without an idle timeout
+ * ```ts
+ * import { parseDuration, timeout, type TimeoutOptions } from "@minginx/minginx";
+ *
+ * const options: TimeoutOptions = { connect: parseDuration("2s"), idle: 0 };
+ * const layer = timeout(options);
+ * ```
+ */
 export interface TimeoutOptions {
   /**
    * Time allowed from accept until an upstream accepts, over all the candidates tried.
