@@ -104,7 +104,8 @@ async function direction(
     try {
       await source.write(EMPTY);
     } catch (error) {
-      connection.abort(peerReset(from, "read from", error));
+      const reset = `The ${from} reset the connection`;
+      connection.abort(new ConnectionError(`${from}_reset`, reset, { cause: error }));
       return;
     }
   }
@@ -123,10 +124,6 @@ function pipeFailure(error: unknown, from: Peer, to: Peer): unknown {
 }
 
 function peerReset(peer: Peer, action: string, cause: unknown): ConnectionError {
-  const detail = cause instanceof Deno.errors.BrokenPipe && action === "read from"
-    ? "connection reset by peer"
-    : cause instanceof Error
-    ? cause.message
-    : String(cause);
+  const detail = cause instanceof Error ? cause.message : String(cause);
   return new ConnectionError(`${peer}_reset`, `Cannot ${action} ${peer}: ${detail}`, { cause });
 }

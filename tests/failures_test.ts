@@ -166,7 +166,9 @@ Deno.test("forward() closes the client promptly when the upstream resets mid-tra
     drain(client).then(() => "closed", (error) => (error as Error).name),
   );
   assert.ok(["closed", "ConnectionReset"].includes(outcome), outcome);
-  assert.equal((await record.next()).reason, "upstream_reset");
+  const report = await record.next();
+  assert.equal(report.reason, "upstream_reset");
+  assert.equal(report.error, "The upstream reset the connection"); // seen by the zero-length probe
   switchTo(echo.address);
   await assertStillServes(proxy, echo);
 });
