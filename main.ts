@@ -7,6 +7,7 @@
 
 import { dispose, getLogger } from "@logtape/logtape";
 import denoJson from "./deno.json" with { type: "json" };
+import { messageOf } from "./lib/_util.ts";
 import { type Address, formatAddress } from "./lib/address.ts";
 import { helpText, parseCliArgs, UsageError } from "./lib/cli/args.ts";
 import { configureLogging } from "./lib/cli/logging.ts";
@@ -77,7 +78,7 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
     });
   } catch (error) {
     await dispose();
-    console.error(error instanceof Error ? error.message : String(error));
+    console.error(messageOf(error));
     return 1;
   }
   const log = getLogger(["minginx"]);

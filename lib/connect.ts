@@ -7,6 +7,7 @@
 import { type Address, formatAddress } from "./address.ts";
 import type { Connection } from "./connection.ts";
 import { ConnectionError } from "./report.ts";
+import { messageOf } from "./_util.ts";
 
 /**
  * Chooses upstreams for a connection. `pick` yields candidates in order of preference; the caller
@@ -82,7 +83,7 @@ export class UpstreamConnectError extends ConnectionError {
     const refused = attempts.length > 0 &&
       attempts.every(({ error }) => error instanceof Deno.errors.ConnectionRefused);
     const describe = ({ address, error }: ConnectAttempt) =>
-      `${formatAddress(address)}: ${error instanceof Error ? error.message : String(error)}`;
+      `${formatAddress(address)}: ${messageOf(error)}`;
     super(
       refused ? "upstream_refused" : "upstream_unreachable",
       attempts.length === 0

@@ -8,6 +8,7 @@
 import { type Address, formatAddress } from "./address.ts";
 import type { Meter } from "./pipe.ts";
 import { type ConnectionReport, reasonOf } from "./report.ts";
+import { messageOf } from "./_util.ts";
 
 /**
  * An accepted client connection on its way through the layers: the request type of a minginx
@@ -82,11 +83,6 @@ export class Connection {
     return this.#abort.signal;
   }
 
-  /** Whether {@linkcode Connection.prototype.end} has run. */
-  get ended(): boolean {
-    return this.#report !== undefined;
-  }
-
   /** Resolves with the upstream's address once connected; stays pending if that never happens. */
   get connected(): Promise<Address> {
     if (this.upstreamAddress) return Promise.resolve(this.upstreamAddress);
@@ -148,7 +144,7 @@ export class Connection {
     };
     if (this.#cause !== undefined) {
       report.reason = reasonOf(this.#cause);
-      report.error = this.#cause instanceof Error ? this.#cause.message : String(this.#cause);
+      report.error = messageOf(this.#cause);
     }
     return this.#report = report;
   }

@@ -11,6 +11,7 @@ import type { Connection } from "./connection.ts";
 import { pipe, PipeError, type Sink, type Source } from "./pipe.ts";
 import { ConnectionError, type ConnectionReport } from "./report.ts";
 import type { Service } from "./service.ts";
+import { messageOf } from "./_util.ts";
 
 /**
  * Options for {@linkcode forward}: a balancer, or a list of upstreams to go round-robin over.
@@ -124,6 +125,7 @@ function pipeFailure(error: unknown, from: Peer, to: Peer): unknown {
 }
 
 function peerReset(peer: Peer, action: string, cause: unknown): ConnectionError {
-  const detail = cause instanceof Error ? cause.message : String(cause);
-  return new ConnectionError(`${peer}_reset`, `Cannot ${action} ${peer}: ${detail}`, { cause });
+  return new ConnectionError(`${peer}_reset`, `Cannot ${action} ${peer}: ${messageOf(cause)}`, {
+    cause,
+  });
 }

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { messageOf } from "./_util.ts";
+
 /**
  * A byte counter that {@linkcode pipe} adds to after each completed write.
  *
@@ -112,7 +114,7 @@ export class PipeError extends Error {
    * @param cause The socket's error.
    */
   constructor(side: "read" | "write", cause: unknown) {
-    super(`Cannot ${side}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`Cannot ${side}: ${messageOf(cause)}`, { cause });
     this.name = "PipeError";
     this.side = side;
   }

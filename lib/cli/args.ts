@@ -5,6 +5,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { messageOf } from "../_util.ts";
 import { type Address, parseAddress } from "../address.ts";
 import { formatDuration, parseDuration } from "../duration.ts";
 
@@ -75,12 +76,8 @@ export function parseCliArgs(args: string[]): CliOptions {
       upstreams: (values.upstream ?? [DEFAULTS.upstream]).map((text) =>
         parseAddress(text, { label: "--upstream" })
       ),
-      connectTimeout: values["connect-timeout"] === undefined
-        ? DEFAULTS.connectTimeout
-        : parseDuration(values["connect-timeout"], "--connect-timeout"),
-      idleTimeout: values["idle-timeout"] === undefined
-        ? DEFAULTS.idleTimeout
-        : parseDuration(values["idle-timeout"], "--idle-timeout"),
+      connectTimeout: durationFlag(values, "connect-timeout", DEFAULTS.connectTimeout),
+      idleTimeout: durationFlag(values, "idle-timeout", DEFAULTS.idleTimeout),
       logLevel: oneOf(values["log-level"] ?? DEFAULTS.logLevel, LOG_LEVELS, "--log-level"),
       logFormat: oneOf(values["log-format"] ?? DEFAULTS.logFormat, LOG_FORMATS, "--log-format"),
       help: values.help ?? false,
@@ -113,7 +110,7 @@ function parseFlags(args: string[]) {
 }
 
 function describeParseError(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   const code = (error as { code?: string }).code;
   const flag = message.match(/'(-[^'\s]*)/)?.[1] ?? message;
   const long = message.match(/--[a-z-]+/)?.[0] ?? flag;
@@ -126,6 +123,15 @@ function describeParseError(error: unknown): string {
       : `Option "${long}" takes no value: expected "${long}" alone`;
   }
   return message;
+}
+
+function durationFlag(
+  values: Record<string, unknown>,
+  name: "connect-timeout" | "idle-timeout",
+  fallback: number,
+): number {
+  const text = values[name];
+  return typeof text === "string" ? parseDuration(text, `--${name}`) : fallback;
 }
 
 function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
