@@ -92,7 +92,9 @@ export function accessLog(options: AccessLogOptions = {}): Layer<Connection, Con
         report = connection.end(error);
       }
       const level = LEVELS[report.reason] ?? "error";
-      logger[level](report.error === undefined ? LINE : `${LINE}: {error}`, { ...report });
+      // end() makes the report once and never changes it: the log record can hold it, no copy.
+      const properties = report as unknown as Record<string, unknown>;
+      logger[level](report.error === undefined ? LINE : `${LINE}: {error}`, properties);
       return report;
     };
 }
