@@ -10,7 +10,7 @@ import denoJson from "./deno.json" with { type: "json" };
 import { messageOf } from "./lib/_util.ts";
 import { type Address, formatAddress } from "./lib/address.ts";
 import { helpText, parseCliArgs, UsageError } from "./lib/cli/args.ts";
-import { configureLogging } from "./lib/cli/logging.ts";
+import { configureLogging, type LogLosses } from "./lib/cli/logging.ts";
 import { checkNetPermissions } from "./lib/cli/preflight.ts";
 import type { Connection } from "./lib/connection.ts";
 import { formatDuration } from "./lib/duration.ts";
@@ -65,7 +65,7 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
     return 2;
   }
 
-  await configureLogging(options.logLevel, options.logFormat);
+  const losses = await configureLogging(options.logLevel, options.logFormat);
   let server: Server;
   try {
     server = serve({
@@ -107,7 +107,21 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
   for (const signal of SIGNALS) Deno.removeSignalListener(signal, onSignal);
   log.info("Stopped");
   await dispose();
+  reportLosses(losses);
   return 0;
+}
+
+/** Says, once logging has drained, how many lines it lost: a stuck log must not go unnoticed. */
+function reportLosses({ dropped, failed }: LogLosses): void {
+  if (dropped === 0 && failed === 0) return;
+  try {
+    console.error(
+      `minginx lost ${dropped + failed} log lines: ${dropped} dropped because standard error ` +
+        `did not keep up, ${failed} failed to write`,
+    );
+  } catch {
+    // Standard error itself is gone: there is nowhere left to say it.
+  }
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

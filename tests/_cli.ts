@@ -11,6 +11,18 @@ export function freePort(): number {
   return listener.addr.port;
 }
 
+/** Resolves once something accepts connections on 127.0.0.1:`port`; bound it with `within()`. */
+export async function waitForPort(port: number): Promise<void> {
+  for (;;) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
 /** Runs `main.ts` to completion and returns its exit code and output. */
 export async function runCli(
   args: string[],

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import denoJson from "../deno.json" with { type: "json" };
-import { CliProcess, freePort, runCli } from "./_cli.ts";
+import { CliProcess, freePort, runCli, waitForPort } from "./_cli.ts";
 import { drain, randomBytes, readToEnd, sha256, startEcho, within, writeAll } from "./_helpers.ts";
 
 /** The CLI in front of an in-process echo upstream, run with exactly the --allow-net it needs. */
@@ -217,4 +217,54 @@ Deno.test("CLI --log-format json writes one JSON object a line", async () => {
   assert.equal(access.properties.bytesUp, 10);
   assert.equal(access.properties.bytesDown, 10);
   assert.equal(access.properties.upstream, upstream);
+});
+
+Deno.test("CLI says how many log lines it dropped while standard error was not read", async () => {
+  await using echo = startEcho();
+  const port = freePort();
+  const upstream = `127.0.0.1:${echo.address.port}`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      `--allow-net=127.0.0.1:${port},${upstream}`,
+      "main.ts",
+      "-l",
+      `127.0.0.1:${port}`,
+      "-u",
+      upstream,
+    ],
+    cwd: new URL("..", import.meta.url).pathname,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  try {
+    await within(10_000, "the CLI to listen", waitForPort(port));
+    // Nobody reads standard error: 5,000 access-log lines overflow the pipe and the log buffer.
+    for (let batch = 0; batch < 50; batch++) {
+      await Promise.all(Array.from({ length: 100 }, async () => {
+        using client = await Deno.connect({ hostname: "127.0.0.1", port });
+        await client.closeWrite();
+        await drain(client);
+      }));
+    }
+  } finally {
+    child.kill("SIGTERM");
+  }
+  const { code, stderr } = await within(30_000, "exit", child.output());
+  const lines = new TextDecoder().decode(stderr).trimEnd().split("\n");
+  assert.equal(code, 0);
+  const last = lines.at(-1) ?? "";
+  assert.match(
+    last,
+    /^minginx lost (\d+) log lines: (\d+) dropped because standard error did not keep up, 0 failed to write$/,
+  );
+  const lost = Number(last.match(/lost (\d+)/)?.[1]);
+  const written = lines.length - 1; // every line but the last is a log line
+  assert.ok(lost > 0);
+  // 5,001 access lines (the 5,000 clients and the readiness probe) and 3 more: listening,
+  // stopping, stopped. Each was either written or counted as lost.
+  assert.equal(written + lost, 5_004);
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import denoJson from "../deno.json" with { type: "json" };
-import { freePort } from "./_cli.ts";
+import { freePort, waitForPort } from "./_cli.ts";
 import { drain, startEcho, within, writeAll } from "./_helpers.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -42,12 +42,8 @@ Deno.test({
         stderr: "piped",
       }).spawn();
       try {
-        let client: Deno.TcpConn | undefined;
-        while (!client) {
-          client = await Deno.connect({ hostname: "127.0.0.1", port }).catch(() => undefined);
-          if (!client) await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-        using conn = client;
+        await within(10_000, "the binary to listen", waitForPort(port));
+        using conn = await Deno.connect({ hostname: "127.0.0.1", port });
         await writeAll(conn, new Uint8Array(1000));
         await conn.closeWrite();
         assert.equal((await within(5_000, "echo", drain(conn))).bytes, 1000);

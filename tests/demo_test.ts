@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { type Address, serve } from "../mod.ts";
 import { serveUserApi } from "../examples/user_api.ts";
+import { waitForPort } from "./_cli.ts";
 import { readToEnd, within, writeAll } from "./_helpers.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -145,15 +146,4 @@ async function demoWithCurl(): Promise<void> {
   assert.equal(code, 0, new TextDecoder().decode(stderr));
   assert.match(printed, /curl http:\/\/127\.0\.0\.1:8081\//);
   assert.match(new TextDecoder().decode(stderr), /client_closed/);
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (;;) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
 }
