@@ -68,5 +68,6 @@ export * from "./lib/middleware/timeout.ts";
 export * from "./lib/balance/round_robin.ts";
 export * from "./lib/connect.ts";
 export * from "./lib/pipe.ts";
+export * from "./lib/buffer_pool.ts";
 export * from "./lib/forward.ts";
 export * from "./lib/report.ts";

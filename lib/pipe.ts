@@ -5,6 +5,7 @@
  * @module
  */
 
+import { type BufferPool, sharedBufferPool } from "./buffer_pool.ts";
 import { messageOf } from "./_util.ts";
 
 /**
@@ -121,18 +122,19 @@ export class PipeError extends Error {
 }
 
 /**
- * The first read buffer. Small, because an idle connection holds one per direction.
+ * The smallest read buffer, and the one an idle connection holds per direction for its pending
+ * read: small, because that is most of what an idle connection costs.
  *
- * @example The buffer grows from the first size to the largest
+ * @example The buffer grows from the smallest size to the largest
  * ```ts
  * import { INITIAL_BUFFER_BYTES, MAX_BUFFER_BYTES } from "@minginx/minginx";
  * import assert from "node:assert/strict";
  *
- * assert.equal(INITIAL_BUFFER_BYTES, 4 * 1024);
- * assert.equal(MAX_BUFFER_BYTES / INITIAL_BUFFER_BYTES, 2 ** 8); // eight doublings
+ * assert.equal(INITIAL_BUFFER_BYTES, 1024);
+ * assert.equal(MAX_BUFFER_BYTES / INITIAL_BUFFER_BYTES, 2 ** 10); // ten doublings
  * ```
  */
-export const INITIAL_BUFFER_BYTES = 4 * 1024;
+export const INITIAL_BUFFER_BYTES = 1024;
 /**
  * The largest read buffer: a buffer doubles each time a read fills it, up to this.
  *
@@ -151,12 +153,18 @@ export const MAX_BUFFER_BYTES = 1024 * 1024;
  * when the last chunk is fully written. It returns at the source's end of stream and leaves both
  * sockets open, so the caller can pass the end on as a half-close with `closeWrite()`.
  *
+ * The read buffer follows the traffic: it doubles (up to {@linkcode MAX_BUFFER_BYTES}) when a
+ * read fills it, and when a read brings at most a quarter of it, it shrinks to twice what that read
+ * brought, down to {@linkcode INITIAL_BUFFER_BYTES}. Buffers come from `pool`, so a connection that
+ * has gone quiet after a burst holds a small one and the large ones serve other connections.
+ *
  * Per chunk it does one read, the writes that chunk needs, and one addition to `meter`: no
  * allocation but a view for a chunk of a new length, no closure, no logging.
  *
  * @param source Where bytes come from.
  * @param sink Where bytes go.
  * @param meter Counts the bytes written to `sink`.
+ * @param pool Where read buffers come from and go back to.
  * @throws {PipeError} If reading or writing fails.
  *
  * @example Forward one direction and keep the other open
@@ -181,8 +189,13 @@ export const MAX_BUFFER_BYTES = 1024 * 1024;
  * assert.equal(await client.read(reply), null);
  * ```
  */
-export async function pipe(source: Source, sink: Sink, meter: Meter): Promise<void> {
-  let buffer = new Uint8Array(INITIAL_BUFFER_BYTES);
+export async function pipe(
+  source: Source,
+  sink: Sink,
+  meter: Meter,
+  pool: BufferPool = sharedBufferPool,
+): Promise<void> {
+  let buffer = pool.take(INITIAL_BUFFER_BYTES);
   let view = buffer;
   let side: "read" | "write" = "read";
   try {
@@ -195,9 +208,24 @@ export async function pipe(source: Source, sink: Sink, meter: Meter): Promise<vo
       let written = await sink.write(view);
       while (written < n) written += await sink.write(buffer.subarray(written, n));
       meter.bytes += n;
-      if (n === buffer.length && n < MAX_BUFFER_BYTES) view = buffer = new Uint8Array(n * 2);
+      const size = nextSize(n, buffer.length);
+      if (size !== buffer.length) {
+        pool.give(buffer);
+        view = buffer = pool.take(size);
+      }
     }
   } catch (error) {
     throw new PipeError(side, error);
+  } finally {
+    pool.give(buffer);
   }
+}
+
+/** The next buffer size after a read of `n` bytes into `size`: a power of two. */
+function nextSize(n: number, size: number): number {
+  if (n === size) return size < MAX_BUFFER_BYTES ? size * 2 : size;
+  if (n > size >>> 2 || size === INITIAL_BUFFER_BYTES) return size;
+  let fit = INITIAL_BUFFER_BYTES;
+  while (fit < 2 * n) fit *= 2; // room to spare, so reads of about n bytes keep this size
+  return fit;
 }
