@@ -18,7 +18,8 @@ import { forward } from "./lib/forward.ts";
 import { accessLog } from "./lib/middleware/access_log.ts";
 import { timeout } from "./lib/middleware/timeout.ts";
 import type { ConnectionReport } from "./lib/report.ts";
-import { serve, type Server } from "./lib/serve.ts";
+import { serve } from "./lib/serve.ts";
+import type { Server } from "./lib/server.ts";
 import { ServiceBuilder } from "./lib/service.ts";
 
 const DRAIN_MS = 10_000;

@@ -62,6 +62,7 @@ export * from "./lib/address.ts";
 export * from "./lib/duration.ts";
 export * from "./lib/service.ts";
 export * from "./lib/serve.ts";
+export * from "./lib/server.ts";
 export * from "./lib/connection.ts";
 export * from "./lib/middleware/access_log.ts";
 export * from "./lib/middleware/timeout.ts";
