@@ -9,20 +9,12 @@ import { dispose, getLogger } from "@logtape/logtape";
 import denoJson from "./deno.json" with { type: "json" };
 import { messageOf } from "./lib/_util.ts";
 import { type Address, formatAddress } from "./lib/address.ts";
-import { helpText, parseCliArgs, UsageError } from "./lib/cli/args.ts";
+import { type CliOptions, helpText, parseCliArgs, UsageError } from "./lib/cli/args.ts";
 import { configureLogging, type LogLosses } from "./lib/cli/logging.ts";
-import { checkNetPermissions } from "./lib/cli/preflight.ts";
-import type { Connection } from "./lib/connection.ts";
+import { checkNetPermissions, checkWorkerPermissions } from "./lib/cli/preflight.ts";
+import { DRAIN_MS, startProxy } from "./lib/cli/proxy.ts";
+import { type Proxies, WorkerGroup } from "./lib/cli/workers.ts";
 import { formatDuration } from "./lib/duration.ts";
-import { forward } from "./lib/forward.ts";
-import { accessLog } from "./lib/middleware/access_log.ts";
-import { timeout } from "./lib/middleware/timeout.ts";
-import type { ConnectionReport } from "./lib/report.ts";
-import { serve } from "./lib/serve.ts";
-import type { Server } from "./lib/server.ts";
-import { ServiceBuilder } from "./lib/service.ts";
-
-const DRAIN_MS = 10_000;
 const SIGNALS = ["SIGINT", "SIGTERM"] as const;
 
 /** Hooks for programs that run the CLI in-process, such as the demo. */
@@ -66,50 +58,67 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
     return 2;
   }
 
+  const workersMissing = await checkWorkerPermissions(options.workers);
+  if (workersMissing) {
+    console.error(workersMissing);
+    return 2;
+  }
+
   const losses = await configureLogging(options.logLevel, options.logFormat);
-  let server: Server;
+  let proxies: Proxies;
   try {
-    server = serve({
-      listen,
-      drainTimeout: DRAIN_MS,
-      service: new ServiceBuilder<Connection, ConnectionReport>()
-        .layer(accessLog())
-        .layer(timeout({ connect: options.connectTimeout, idle: options.idleTimeout }))
-        .service(forward({ upstreams })),
-    });
+    proxies = options.workers > 1 ? await WorkerGroup.start(options) : onMainThread(options);
   } catch (error) {
     await dispose();
     console.error(messageOf(error));
     return 1;
   }
   const log = getLogger(["minginx"]);
-  log.info("minginx {version} listening on {listen}, forwarding to {upstreams}", {
+  log.info("minginx {version} listening on {listen} with {workers}, forwarding to {upstreams}", {
     version: denoJson.version,
-    listen: formatAddress(server.address),
+    listen: formatAddress(proxies.address),
+    workers: options.workers === 1 ? "1 thread" : `${options.workers} workers`,
     upstreams: upstreams.map(formatAddress).join(", "),
   });
-  hooks.onListening?.(server.address);
+  hooks.onListening?.(proxies.address);
 
   let signals = 0;
-  const onSignal = () => {
-    if (++signals === 1) {
+  const onSignal = async () => {
+    const first = ++signals === 1;
+    proxies.shutdown(first ? DRAIN_MS : 0);
+    const open = (await proxies.stats()).reduce((sum, worker) => sum + worker.open, 0);
+    if (first) {
       log.info("Stopping: no new connections; {open} open get {drain} to finish", {
-        open: server.connections,
+        open,
         drain: formatDuration(DRAIN_MS),
       });
-      server.shutdown(DRAIN_MS);
     } else {
-      log.warning("Stopping now: closing {open} open connections", { open: server.connections });
-      server.shutdown(0);
+      log.warning("Stopping now: closing {open} open connections", { open });
     }
   };
   for (const signal of SIGNALS) Deno.addSignalListener(signal, onSignal);
-  await server.finished;
+  await proxies.finished;
   for (const signal of SIGNALS) Deno.removeSignalListener(signal, onSignal);
   log.info("Stopped");
   await dispose();
+  if (proxies instanceof WorkerGroup) {
+    losses.dropped += proxies.losses.dropped;
+    losses.failed += proxies.losses.failed;
+  }
   reportLosses(losses);
   return 0;
+}
+
+/** The proxy on the main thread, for `--workers 1`. */
+function onMainThread(options: CliOptions): Proxies {
+  const server = startProxy(options);
+  return {
+    address: server.address,
+    finished: server.finished,
+    shutdown: (ms) => void server.shutdown(ms),
+    stats: () =>
+      Promise.resolve([{ index: 1, accepted: server.accepted, open: server.connections }]),
+  };
 }
 
 /** Says, once logging has drained, how many lines it lost: a stuck log must not go unnoticed. */

@@ -27,8 +27,9 @@ export async function waitForPort(port: number): Promise<void> {
 export async function runCli(
   args: string[],
   allowNet?: string,
+  denoFlags: string[] = [],
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = await command(args, allowNet).output();
+  const output = await command(args, allowNet, denoFlags).output();
   const decoder = new TextDecoder();
   return {
     code: output.code,
@@ -37,10 +38,13 @@ export async function runCli(
   };
 }
 
-function command(args: string[], allowNet?: string): Deno.Command {
+/** What `--workers N` needs on top of `--allow-net`, as the CLI's preflight names it. */
+export const WORKER_FLAGS = ["--unstable-net", `--allow-read=${ROOT}lib`];
+
+function command(args: string[], allowNet?: string, denoFlags: string[] = []): Deno.Command {
   const permissions = allowNet === undefined ? [] : [`--allow-net=${allowNet}`];
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", "--no-prompt", ...permissions, "main.ts", ...args],
+    args: ["run", "--quiet", "--no-prompt", ...permissions, ...denoFlags, "main.ts", ...args],
     cwd: ROOT,
     stdin: "null",
     stdout: "piped",
@@ -56,8 +60,8 @@ export class CliProcess implements AsyncDisposable {
   readonly #done: Promise<void>;
   #waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
 
-  constructor(args: string[], allowNet: string) {
-    const child = command(args, allowNet).spawn();
+  constructor(args: string[], allowNet: string, denoFlags: string[] = []) {
+    const child = command(args, allowNet, denoFlags).spawn();
     this.child = child;
     this.#done = Promise.all([
       child.stdout.cancel(),

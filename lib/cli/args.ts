@@ -39,6 +39,8 @@ export interface CliOptions {
   logLevel: typeof LOG_LEVELS[number];
   /** How log lines look. */
   logFormat: typeof LOG_FORMATS[number];
+  /** How many Workers share the listening port; 1 runs the proxy on the main thread. */
+  workers: number;
   /** `-h, --help` was given. */
   help: boolean;
   /** `-V, --version` was given. */
@@ -53,7 +55,11 @@ export const DEFAULTS = {
   idleTimeout: 600_000,
   logLevel: "info",
   logFormat: "pretty",
+  workers: 1,
 } as const;
+
+/** The most workers `--workers` accepts. */
+export const MAX_WORKERS = 256;
 
 /**
  * Parses the command line.
@@ -80,6 +86,7 @@ export function parseCliArgs(args: string[]): CliOptions {
       idleTimeout: durationFlag(values, "idle-timeout", DEFAULTS.idleTimeout),
       logLevel: oneOf(values["log-level"] ?? DEFAULTS.logLevel, LOG_LEVELS, "--log-level"),
       logFormat: oneOf(values["log-format"] ?? DEFAULTS.logFormat, LOG_FORMATS, "--log-format"),
+      workers: workersFlag(values.workers),
       help: values.help ?? false,
       version: values.version ?? false,
     };
@@ -100,6 +107,7 @@ function parseFlags(args: string[]) {
         "idle-timeout": { type: "string" },
         "log-level": { type: "string" },
         "log-format": { type: "string" },
+        workers: { type: "string", short: "w" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "V" },
       },
@@ -134,6 +142,18 @@ function durationFlag(
   return typeof text === "string" ? parseDuration(text, `--${name}`) : fallback;
 }
 
+function workersFlag(text: string | undefined): number {
+  if (text === undefined) return DEFAULTS.workers;
+  if (text === "auto") return Math.min(navigator.hardwareConcurrency, MAX_WORKERS);
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > MAX_WORKERS) {
+    throw new UsageError(
+      `Cannot parse --workers "${text}": expected a whole number from 1 to ${MAX_WORKERS}, or auto`,
+    );
+  }
+  return n;
+}
+
 function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
   if ((allowed as readonly string[]).includes(value)) return value as T;
   const list = `${allowed.slice(0, -1).join(", ")} or ${allowed.at(-1)}`;
@@ -164,6 +184,9 @@ Options:
       --log-level LEVEL           ${LOG_LEVELS.join(", ")} (default: ${DEFAULTS.logLevel})
       --log-format FORMAT         pretty, or json for one JSON object a line
                                   (default: ${DEFAULTS.logFormat})
+  -w, --workers N                 Threads sharing the listening port (SO_REUSEPORT), or auto
+                                  for one per core (${navigator.hardwareConcurrency} here); more than 1
+                                  needs Deno's --unstable-net (default: ${DEFAULTS.workers})
   -h, --help                      Show this help and exit
   -V, --version                   Show the version and exit
 

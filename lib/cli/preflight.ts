@@ -45,3 +45,31 @@ export async function checkNetPermissions(needs: readonly NetNeed[]): Promise<st
   if (missing.length === 0) return undefined;
   return `Missing network permission for ${missing.join(", ")}: run with ${allowNetFlag(needs)}`;
 }
+
+/**
+ * Checks what `--workers N` needs beyond the network: Deno's `--unstable-net` (for SO_REUSEPORT,
+ * without which `Deno.listen` would end the process) and, when the code runs from local files,
+ * read access to them, since each worker loads its modules anew (a compiled binary and code
+ * imported from JSR need none).
+ *
+ * @param workers How many workers were asked for.
+ * @param code Where the workers' modules live: the `lib/` folder.
+ * @returns `undefined` if the workers can start, otherwise one line naming what is missing.
+ */
+export async function checkWorkerPermissions(
+  workers: number,
+  code: URL = new URL("../", import.meta.url),
+): Promise<string | undefined> {
+  if (workers === 1) return undefined;
+  const missing: string[] = [];
+  if (typeof Deno.listenDatagram !== "function") missing.push("--unstable-net");
+  // A `deno compile` binary carries its modules inside: they need no read permission.
+  if (code.protocol === "file:" && !Deno.build.standalone) {
+    const path = decodeURIComponent(code.pathname).replace(/\/$/, "");
+    const { state } = await Deno.permissions.query({ name: "read", path });
+    if (state !== "granted") missing.push(`--allow-read=${path}`);
+  }
+  if (missing.length === 0) return undefined;
+  return `--workers ${workers} shares the port with SO_REUSEPORT (--unstable-net) and loads the ` +
+    `proxy's code in each worker: run with ${missing.join(" ")}`;
+}

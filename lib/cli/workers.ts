@@ -1,0 +1,199 @@
+/**
+ * Several cores: `--workers N` runs N Web Workers in this process, each with its own listener on
+ * the same port (SO_REUSEPORT, so the kernel spreads connections over them) and its own event
+ * loop. The main thread only supervises, over one message channel per worker:
+ *
+ * - it starts worker 1, then the others on the port worker 1 bound (so port 0 works);
+ * - a signal becomes a `drain` message to every worker; a config reload will be one more message
+ *   sent the same way;
+ * - `stats` asks every worker for its counters, which add up to the process's figures;
+ * - a worker that crashes is logged and started again, unless the process is stopping.
+ *
+ * @module
+ */
+
+import { getLogger } from "@logtape/logtape";
+import type { Address } from "../address.ts";
+import type { CliOptions } from "./args.ts";
+import type { LogLosses } from "./logging.ts";
+
+/** A message from the main thread to a worker. */
+export type ToWorker =
+  | { type: "start"; index: number; count: number; options: CliOptions }
+  | { type: "drain"; ms: number }
+  | { type: "stats" };
+
+/** A message from a worker to the main thread. */
+export type FromWorker =
+  | { type: "listening"; address: Address }
+  | { type: "failed"; message: string }
+  | { type: "stats" } & WorkerStats
+  | { type: "finished"; losses: LogLosses };
+
+/** One worker's counters. */
+export interface WorkerStats {
+  /** The worker's number, from 1. */
+  index: number;
+  /** Connections it has accepted. */
+  accepted: number;
+  /** Connections open in it now. */
+  open: number;
+}
+
+/** What the CLI runs: one server on the main thread, or a group of workers. */
+export interface Proxies {
+  /** Where they listen. */
+  readonly address: Address;
+  /** Settles when every connection has ended after a shutdown. */
+  readonly finished: Promise<void>;
+  /** Stops accepting and gives open connections `ms` milliseconds to finish. */
+  shutdown(ms: number): void;
+  /** The counters of each worker (one entry on the main thread). */
+  stats(): Promise<WorkerStats[]>;
+}
+
+const START_TIMEOUT_MS = 10_000;
+const STATS_TIMEOUT_MS = 1_000;
+const RESPAWN_DELAY_MS = 1_000;
+const log = getLogger(["minginx", "workers"]);
+
+/** N workers sharing one port. Create it with {@linkcode WorkerGroup.start}. */
+export class WorkerGroup implements Proxies {
+  readonly address: Address;
+  /** Log lines the workers lost, added up as they finish. */
+  readonly losses: LogLosses = { dropped: 0, failed: 0 };
+  readonly #options: CliOptions;
+  readonly #workers: (Worker | undefined)[];
+  readonly #finished = Promise.withResolvers<void>();
+  #running: number;
+  #drainMs: number | undefined;
+  readonly #statsWaiters = new Set<(stats: WorkerStats) => void>();
+
+  private constructor(options: CliOptions, address: Address, workers: Worker[]) {
+    this.#options = options;
+    this.address = address;
+    this.#workers = workers;
+    this.#running = workers.length;
+    workers.forEach((worker, i) => this.#supervise(worker, i + 1));
+  }
+
+  /**
+   * Starts `options.workers` workers and waits until every one listens.
+   *
+   * @param options The parsed flags.
+   * @returns The group.
+   * @throws {Error} If a worker cannot listen; the workers already started are stopped.
+   */
+  static async start(options: CliOptions): Promise<WorkerGroup> {
+    const count = options.workers;
+    const workers: Worker[] = [];
+    try {
+      workers.push(spawn());
+      const address = await listening(workers[0], { type: "start", index: 1, count, options });
+      for (let index = 2; index <= count; index++) workers.push(spawn());
+      const shared = { ...options, listen: address };
+      await Promise.all(
+        workers.slice(1).map((worker, i) =>
+          listening(worker, { type: "start", index: i + 2, count, options: shared })
+        ),
+      );
+      return new WorkerGroup(shared, address, workers);
+    } catch (error) {
+      for (const worker of workers) worker.terminate();
+      throw error;
+    }
+  }
+
+  get finished(): Promise<void> {
+    return this.#finished.promise;
+  }
+
+  shutdown(ms: number): void {
+    this.#drainMs = ms;
+    for (const worker of this.#workers) worker?.postMessage({ type: "drain", ms });
+  }
+
+  async stats(): Promise<WorkerStats[]> {
+    const live = this.#workers.filter((worker) => worker !== undefined);
+    const replies: WorkerStats[] = [];
+    const { promise, resolve } = Promise.withResolvers<void>();
+    const collect = (stats: WorkerStats) => {
+      if (replies.push(stats) === live.length) resolve();
+    };
+    this.#statsWaiters.add(collect);
+    const timer = setTimeout(resolve, STATS_TIMEOUT_MS);
+    for (const worker of live) worker.postMessage({ type: "stats" });
+    if (live.length === 0) resolve();
+    await promise;
+    clearTimeout(timer);
+    this.#statsWaiters.delete(collect);
+    return replies.sort((a, b) => a.index - b.index);
+  }
+
+  #supervise(worker: Worker, index: number): void {
+    worker.onmessage = ({ data }: MessageEvent<FromWorker>) => {
+      if (data.type === "stats") { for (const waiter of this.#statsWaiters) waiter(data); }
+      if (data.type === "failed") {
+        log.error("Worker {index}: {error}", { index, error: data.message });
+      }
+      if (data.type !== "finished") return;
+      this.losses.dropped += data.losses.dropped;
+      this.losses.failed += data.losses.failed;
+      this.#exited(worker, index);
+    };
+    worker.onerror = (event) => {
+      event.preventDefault(); // a worker's crash must not take the process with it
+      log.error("Worker {index} crashed: {error}", { index, error: event.message });
+      this.#exited(worker, index);
+      if (this.#drainMs === undefined) setTimeout(() => this.#respawn(index), RESPAWN_DELAY_MS);
+    };
+  }
+
+  #exited(worker: Worker, index: number): void {
+    worker.terminate();
+    if (this.#workers[index - 1] !== worker) return;
+    this.#workers[index - 1] = undefined;
+    if (--this.#running === 0 && this.#drainMs !== undefined) this.#finished.resolve();
+  }
+
+  async #respawn(index: number): Promise<void> {
+    if (this.#drainMs !== undefined) return;
+    const worker = spawn();
+    this.#workers[index - 1] = worker;
+    this.#running++;
+    const count = this.#workers.length;
+    try {
+      await listening(worker, { type: "start", index, count, options: this.#options });
+      log.info("Worker {index} started again", { index });
+      this.#supervise(worker, index);
+      if (this.#drainMs !== undefined) worker.postMessage({ type: "drain", ms: this.#drainMs });
+    } catch (error) {
+      log.error("Worker {index} cannot start again: {error}", { index, error: String(error) });
+      this.#exited(worker, index);
+      setTimeout(() => this.#respawn(index), RESPAWN_DELAY_MS);
+    }
+  }
+}
+
+function spawn(): Worker {
+  return new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
+}
+
+/** Sends `start` and waits for the worker to listen; rejects with its error otherwise. */
+function listening(worker: Worker, start: ToWorker): Promise<Address> {
+  const { promise, resolve, reject } = Promise.withResolvers<Address>();
+  const timer = setTimeout(
+    () => reject(new Error(`A worker did not start listening within ${START_TIMEOUT_MS} ms`)),
+    START_TIMEOUT_MS,
+  );
+  worker.onmessage = ({ data }: MessageEvent<FromWorker>) => {
+    if (data.type === "listening") resolve(data.address);
+    if (data.type === "failed") reject(new Error(data.message));
+  };
+  worker.onerror = (event) => {
+    event.preventDefault();
+    reject(new Error(`A worker failed to start: ${event.message}`));
+  };
+  worker.postMessage(start);
+  return promise.finally(() => clearTimeout(timer));
+}
