@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { Workload } from "./options.ts";
 import type { Target } from "./proxies.ts";
 
 async function firstLine(command: string, args: string[]): Promise<string | undefined> {
@@ -17,12 +18,17 @@ async function firstLine(command: string, args: string[]): Promise<string | unde
 }
 
 /**
- * Describes the machine: CPUs, kernel, Deno, and the version of each proxy that will run.
+ * Describes the machine: CPUs, kernel, Deno, and the version of each proxy and load generator
+ * that will run.
  *
  * @param targets The targets that will run.
+ * @param workloads The workloads that will run.
  * @returns Names and values, in the order to print them.
  */
-export async function describeEnvironment(targets: Target[]): Promise<Record<string, string>> {
+export async function describeEnvironment(
+  targets: Target[],
+  workloads: Workload[],
+): Promise<Record<string, string>> {
   // Deno will not read /proc without --allow-all, so grep does.
   const model = await firstLine("sh", ["-c", "grep -m1 '^model name' /proc/cpuinfo"]);
   const env: Record<string, string> = {
@@ -39,7 +45,13 @@ export async function describeEnvironment(targets: Target[]): Promise<Record<str
     const line = await firstLine("haproxy", ["-v"]);
     env.HAProxy = line?.match(/version (\S+)/)?.[1] ?? "unknown";
   }
-  const wrk = await firstLine("wrk", ["-v"]);
-  env.wrk = wrk?.match(/wrk (\S+)/)?.[1] ?? "unknown";
+  if (workloads.includes("http") || workloads.includes("connect")) {
+    const wrk = await firstLine("wrk", ["-v"]);
+    env.wrk = wrk?.match(/wrk (\S+)/)?.[1] ?? "unknown";
+  }
+  if (workloads.includes("bulk")) {
+    const iperf3 = await firstLine("iperf3", ["--version"]);
+    env.iperf3 = iperf3?.match(/iperf (\S+)/)?.[1] ?? "unknown";
+  }
   return env;
 }

@@ -1,15 +1,15 @@
 /**
- * Workload 1, keep-alive HTTP request rate: wrk drives small HTTP/1.1 requests over keep-alive
- * connections through a proxy to the HTTP responder, and the proxy's own CPU time is divided by
- * the requests completed.
+ * The http workload, keep-alive HTTP request rate: wrk drives small HTTP/1.1 requests over
+ * keep-alive connections through a proxy to the HTTP responder, and the proxy's own CPU time is
+ * divided by the requests completed.
  *
  * @module
  */
 
 import { HOST } from "./net.ts";
-import { type CpuTimes, ownCpuSeconds, sampleCpus, sampleTree } from "./proc.ts";
+import { CpuMeter, noiseNote, percent, type RunCpu } from "./meter.ts";
 import { startProxy, type Target } from "./proxies.ts";
-import { runWrk } from "./wrk.ts";
+import { runWrk, warmUp } from "./wrk.ts";
 
 /** How the keep-alive workload runs. */
 export interface KeepAliveOptions {
@@ -19,7 +19,7 @@ export interface KeepAliveOptions {
   connections: number;
   /** The measured run, in seconds. */
   seconds: number;
-  /** The warm-up run before it, not counted, in seconds. */
+  /** The warm-up run before it, not counted, in seconds; 0 for none. */
   warmupSeconds: number;
   /** The CPUs the proxy is pinned to. */
   proxyCpus: string;
@@ -57,15 +57,21 @@ export interface KeepAliveResult {
   machine: MachineLoad;
   /** Whether other processes or the hypervisor took enough CPU to make the run suspect. */
   noisy: boolean;
+  /** The raw CPU reading of the run. */
+  cpu: RunCpu;
 }
 
-/** What the machine did during a run besides the processes the benchmark runs. */
+/** What the machine did during a run besides the proxy's own work. */
 export interface MachineLoad {
   /**
    * Interrupt time on the proxy's core per request, in microseconds: mostly the kernel moving
    * loopback packets, charged to no process, so not in the proxy's CPU time.
    */
   irqUsPerRequest: number;
+  /** wrk's own CPU time per request, in microseconds. */
+  generatorUsPerRequest: number;
+  /** The share of the core wrk and the HTTP responder share that was busy, 0 to 1. */
+  clientCoreBusy: number;
   /**
    * CPU used by processes the benchmark did not start, over all CPUs, in cores (0.1 is a tenth
    * of one core for the whole run).
@@ -75,8 +81,23 @@ export interface MachineLoad {
   stealCores: number;
 }
 
-/** Other processes or steal above this many cores make a run suspect. */
-export const NOISE_CORES = 0.05;
+/**
+ * The machine load of a run, per request and per second.
+ *
+ * @param cpu The run's CPU reading.
+ * @param count Requests (or connections) completed in the run.
+ * @returns The load.
+ */
+export function machineLoad(cpu: RunCpu, count: number): MachineLoad {
+  const perUnit = (seconds: number) => count > 0 ? (seconds * 1e6) / count : 0;
+  return {
+    irqUsPerRequest: perUnit(cpu.proxyCoreIrqSeconds),
+    generatorUsPerRequest: perUnit(cpu.generatorSeconds),
+    clientCoreBusy: cpu.clientCoreBusy,
+    otherCores: cpu.otherSeconds / cpu.wallSeconds,
+    stealCores: cpu.stealSeconds / cpu.wallSeconds,
+  };
+}
 
 /**
  * Starts a target in front of the HTTP responder, warms it up, measures one wrk run, and stops
@@ -105,26 +126,22 @@ export async function measureKeepAlive(
       connections: options.connections,
       cpus: options.clientCpus,
     };
-    progress(`${target}: warming up for ${options.warmupSeconds}s`);
-    const warmup = await runWrk({ ...wrk, seconds: options.warmupSeconds });
-    if (warmup.requests === 0 || warmup.errors > 0) {
-      throw new Error(
-        `${target}: the warm-up completed ${warmup.requests} requests with ${warmup.errors} errors`,
-      );
+    if (options.warmupSeconds > 0) {
+      progress(`${target}: warming up for ${options.warmupSeconds}s`);
+      await warmUp({ ...wrk, seconds: options.warmupSeconds });
     }
-    // Let the warm-up's connections close before the CPU clock starts.
-    await new Promise((resolve) => setTimeout(resolve, 300));
     progress(
       `${target}: measuring for ${options.seconds}s with ${options.connections} connections`,
     );
-    const core = Number.parseInt(options.proxyCpus);
-    const before = proxy.pid === undefined ? undefined : await sampleTree(proxy.pid);
-    const [cpusBefore, ownBefore] = [await sampleCpus(), await ownCpuSeconds()];
+    const meter = await CpuMeter.start({
+      proxyPid: proxy.pid,
+      proxyCore: Number.parseInt(options.proxyCpus),
+      clientCore: Number.parseInt(options.clientCpus),
+    });
     const run = await runWrk({ ...wrk, seconds: options.seconds });
-    const [ownAfter, cpusAfter] = [await ownCpuSeconds(), await sampleCpus()];
-    const after = proxy.pid === undefined ? undefined : await sampleTree(proxy.pid);
-    const machine = machineLoad(cpusBefore, cpusAfter, ownAfter - ownBefore, core, run.requests);
-    const cpu = before && after ? after.cpuSeconds - before.cpuSeconds : null;
+    const cpu = await meter.stop();
+    const perRequest = (seconds: number | null) =>
+      seconds === null || run.requests === 0 ? null : (seconds * 1e6) / run.requests;
     const result: KeepAliveResult = {
       target,
       round: options.round,
@@ -133,47 +150,19 @@ export async function measureKeepAlive(
       p50Us: run.p50Us,
       p99Us: run.p99Us,
       errors: run.errors,
-      proxyCpuSeconds: cpu,
-      cpuUsPerRequest: cpu === null || run.requests === 0 ? null : (cpu * 1e6) / run.requests,
-      systemUsPerRequest: !before || !after || run.requests === 0
-        ? null
-        : ((after.systemSeconds - before.systemSeconds) * 1e6) / run.requests,
-      proxyCoreShare: cpu === null ? null : cpu / run.seconds,
-      machine: {
-        irqUsPerRequest: machine.irqUsPerRequest,
-        otherCores: machine.otherCores / run.seconds,
-        stealCores: machine.stealCores / run.seconds,
-      },
-      noisy: Math.max(machine.otherCores, machine.stealCores) / run.seconds > NOISE_CORES,
+      proxyCpuSeconds: cpu.proxySeconds,
+      cpuUsPerRequest: perRequest(cpu.proxySeconds),
+      systemUsPerRequest: perRequest(cpu.proxySystemSeconds),
+      proxyCoreShare: cpu.proxySeconds === null ? null : cpu.proxySeconds / cpu.wallSeconds,
+      machine: machineLoad(cpu, run.requests),
+      noisy: cpu.noisy,
+      cpu,
     };
     progress(`${target}: ${describe(result)}`);
     return result;
   } finally {
     await proxy.stop();
   }
-}
-
-// Machine-wide CPU time in seconds (not yet divided by the run's length).
-function machineLoad(
-  before: CpuTimes[],
-  after: CpuTimes[],
-  ownSeconds: number,
-  proxyCore: number,
-  requests: number,
-): MachineLoad {
-  let busy = 0;
-  let steal = 0;
-  after.forEach((a, cpu) => {
-    const b = before[cpu];
-    busy += a.user - b.user + a.system - b.system;
-    steal += a.steal - b.steal;
-  });
-  const irq = after[proxyCore].irq - before[proxyCore].irq;
-  return {
-    irqUsPerRequest: requests > 0 ? (irq * 1e6) / requests : 0,
-    otherCores: Math.max(0, busy - ownSeconds),
-    stealCores: steal,
-  };
 }
 
 function describe(r: KeepAliveResult): string {
@@ -190,16 +179,12 @@ function describe(r: KeepAliveResult): string {
       `${r.machine.irqUsPerRequest.toFixed(2)} µs softirq/request on its core`,
     );
   }
-  if (r.noisy) {
-    parts.push(
-      `NOISY: other processes took ${percent(r.machine.otherCores)} and the hypervisor ` +
-        `${percent(r.machine.stealCores)} of a core`,
-    );
-  }
+  parts.push(
+    `wrk ${r.machine.generatorUsPerRequest.toFixed(2)} µs CPU/request, its core ` +
+      `${percent(r.machine.clientCoreBusy)} busy`,
+  );
+  const noise = noiseNote(r.cpu);
+  if (noise) parts.push(noise);
   if (r.errors > 0) parts.push(`${r.errors} ERRORS`);
   return parts.join(", ");
-}
-
-function percent(share: number): string {
-  return `${(share * 100).toFixed(0)}%`;
 }

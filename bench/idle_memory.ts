@@ -1,5 +1,5 @@
 /**
- * Workload 2, idle memory per proxied connection: open many connections through a proxy to an
+ * The idle workload, memory per proxied connection: open many connections through a proxy to an
  * upstream that holds them, pass one small message each way on each so that every one is fully
  * proxied, then compare the proxy's resident memory with what it was before.
  *
@@ -21,12 +21,16 @@ export interface IdleOptions {
   proxyCpus: string;
   /** How long to wait before each memory reading, in milliseconds. */
   settleMs: number;
+  /** Which round of the benchmark this is, counted from 1; copied into the result. */
+  round: number;
 }
 
 /** What the idle-memory workload measured for one proxy. */
 export interface IdleResult {
   /** Which proxy. */
   target: Target;
+  /** The round, counted from 1. */
+  round: number;
   /** Connections held open when memory was read. */
   connections: number;
   /** The proxy's resident memory before opening them, in KiB. */
@@ -81,6 +85,7 @@ export async function measureIdleMemory(
     const after = (await sampleTree(pid)).rssKiB;
     const result: IdleResult = {
       target,
+      round: options.round,
       connections,
       rssBeforeKiB: before,
       rssAfterKiB: after,

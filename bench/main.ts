@@ -6,15 +6,18 @@
  * @module
  */
 
+import { measureBulk } from "./bulk_throughput.ts";
+import { measureConnectRate } from "./connect_rate.ts";
 import { describeEnvironment } from "./environment.ts";
-import { type KeepAliveResult, measureKeepAlive } from "./http_keepalive.ts";
-import { type IdleResult, measureIdleMemory } from "./idle_memory.ts";
+import { measureKeepAlive } from "./http_keepalive.ts";
+import { measureIdleMemory } from "./idle_memory.ts";
 import { freePort } from "./net.ts";
-import { type BenchOptions, HELP, parseOptions } from "./options.ts";
+import { type BenchOptions, HELP, parseOptions, type Workload } from "./options.ts";
 import { initClockTicks, openFileLimit } from "./proc.ts";
 import { type Target, unavailableReason } from "./proxies.ts";
 import { type BenchReport, renderMarkdown, writeReport } from "./report.ts";
 import { cleanupAll, hasProgram } from "./resources.ts";
+import { type Failure, measureRounds } from "./rounds.ts";
 import { summarize } from "./summary.ts";
 import { HoldingUpstream, startHttpResponder } from "./upstreams.ts";
 
@@ -22,6 +25,13 @@ const PROXY_CPUS = "0";
 const CLIENT_CPUS = navigator.hardwareConcurrency > 1 ? "1" : "0";
 // Sockets the benchmark process needs besides the held connections: listeners, pipes, stdio.
 const FD_MARGIN = 200;
+// The load generator each workload needs (its Debian package has the same name), and the
+// workload in words.
+const GENERATORS: Partial<Record<Workload, { program: string; name: string }>> = {
+  http: { program: "wrk", name: "the keep-alive HTTP workload" },
+  connect: { program: "wrk", name: "the new-connection workload" },
+  bulk: { program: "iperf3", name: "the bulk workload" },
+};
 
 const startedAt = performance.now();
 
@@ -61,10 +71,15 @@ export async function runBenchmark(options: BenchOptions): Promise<number> {
       skipped.push({ target, reason });
     }
   }
-  const workloads = [...options.workloads];
-  if (workloads.includes("http") && !await hasProgram("wrk")) {
-    progress("Skipping the keep-alive HTTP workload: wrk is not installed (apt-get install wrk)");
-    workloads.splice(workloads.indexOf("http"), 1);
+  const skippedWorkloads: BenchReport["skippedWorkloads"] = [];
+  const workloads: Workload[] = [];
+  for (const workload of options.workloads) {
+    const generator = GENERATORS[workload];
+    if (generator && !await hasProgram(generator.program)) {
+      const reason = `${generator.program} is not installed (apt-get install ${generator.program})`;
+      progress(`Skipping ${generator.name}: ${reason}`);
+      skippedWorkloads.push({ workload, reason });
+    } else workloads.push(workload);
   }
   const limit = await openFileLimit();
   let idleConnections = options.idleConnections;
@@ -75,88 +90,110 @@ export async function runBenchmark(options: BenchOptions): Promise<number> {
         `open files but ulimit -n is ${limit}: holding ${idleConnections} connections instead`,
     );
   }
-  const environment = await describeEnvironment(targets);
-  progress(`Targets: ${targets.join(", ") || "none"}; workloads: ${workloads.join(", ")}`);
+  const environment = await describeEnvironment(targets, workloads);
+  progress(
+    `${options.quick ? "Quick smoke test. " : ""}Targets: ${targets.join(", ") || "none"}; ` +
+      `workloads: ${workloads.join(", ") || "none"}`,
+  );
 
-  const failures: BenchReport["failures"] = [];
-  const attempt = async <T>(target: Target, workload: string, run: () => Promise<T>) => {
-    try {
-      return await run();
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      progress(`${target}: FAILED (${workload}): ${message}`);
-      failures.push({ target, workload, error: message });
-      return undefined;
-    }
+  const failures: Failure[] = [];
+  const rounds = (title: string, workload: Workload, only = targets) => ({
+    title,
+    workload,
+    targets: only,
+    rounds: options.rounds,
+    failures,
+    progress,
+  });
+  const cpus = { proxyCpus: PROXY_CPUS, clientCpus: CLIENT_CPUS };
+  const wrkLoad = {
+    connections: options.connections,
+    seconds: options.durationSeconds,
+    warmupSeconds: options.warmupSeconds,
+    ...cpus,
   };
-  const roundLabel = (round: number) =>
-    options.rounds > 1 ? ` round ${round}/${options.rounds}:` : "";
 
-  const keepAlive: KeepAliveResult[] = [];
-  if (workloads.includes("http")) {
+  let keepAlive: BenchReport["keepAlive"] = [];
+  let connect: BenchReport["connect"] = [];
+  if (workloads.includes("http") || workloads.includes("connect")) {
     const upstreamPort = freePort();
-    progress(`Keep-alive HTTP: starting the HTTP responder on CPU ${CLIENT_CPUS}`);
+    progress(`Starting the HTTP responder on CPU ${CLIENT_CPUS}`);
     const responder = await startHttpResponder(upstreamPort, CLIENT_CPUS);
     try {
-      for (let round = 1; round <= options.rounds; round++) {
-        for (const target of targets) {
-          const result = await attempt(target, "http", () =>
-            measureKeepAlive(target, {
-              upstreamPort,
-              connections: options.connections,
-              seconds: options.durationSeconds,
-              warmupSeconds: options.warmupSeconds,
-              proxyCpus: PROXY_CPUS,
-              clientCpus: CLIENT_CPUS,
-              round,
-            }, (line) => progress(`Keep-alive HTTP:${roundLabel(round)} ${line}`)));
-          if (result) keepAlive.push(result);
-        }
+      if (workloads.includes("http")) {
+        keepAlive = await measureRounds(
+          rounds("Keep-alive HTTP", "http"),
+          (target, round, log) =>
+            measureKeepAlive(target, { upstreamPort, ...wrkLoad, round }, log),
+        );
+      }
+      if (workloads.includes("connect")) {
+        connect = await measureRounds(
+          rounds("New connections", "connect"),
+          (target, round, log) =>
+            measureConnectRate(target, { upstreamPort, ...wrkLoad, round }, log),
+        );
       }
     } finally {
       await responder.stop();
     }
   }
 
-  const idle: IdleResult[] = [];
+  const bulk = !workloads.includes("bulk") ? [] : await measureRounds(
+    rounds("Bulk", "bulk"),
+    (target, round, log) =>
+      measureBulk(target, {
+        seconds: options.bulkSeconds,
+        warmupSeconds: options.bulkWarmupSeconds,
+        ...cpus,
+        round,
+      }, log),
+  );
+
   const proxies = targets.filter((target) => target !== "direct");
   if (workloads.includes("idle") && targets.includes("direct")) {
     progress("Idle memory: direct has no proxy to measure");
   }
+  let idle: BenchReport["idle"] = [];
   if (workloads.includes("idle") && proxies.length > 0) {
     const upstream = new HoldingUpstream();
     try {
-      for (let round = 1; round <= options.rounds; round++) {
-        for (const target of proxies) {
-          const result = await attempt(target, "idle", () =>
-            measureIdleMemory(target, {
-              upstream,
-              connections: idleConnections,
-              proxyCpus: PROXY_CPUS,
-              settleMs: options.settleMs,
-            }, (line) => progress(`Idle memory:${roundLabel(round)} ${line}`)));
-          if (result) idle.push(result);
-        }
-      }
+      idle = await measureRounds(
+        rounds("Idle memory", "idle", proxies),
+        (target, round, log) =>
+          measureIdleMemory(target, {
+            upstream,
+            connections: idleConnections,
+            proxyCpus: PROXY_CPUS,
+            settleMs: options.settleMs,
+            round,
+          }, log),
+      );
     } finally {
       upstream.close();
     }
   }
 
   const { help: _help, outDir, ...used } = options;
+  const measurements = { keepAlive, connect, bulk, idle };
   const report: BenchReport = {
     startedAt: date,
     elapsedSeconds: Math.round((performance.now() - startedAt) / 100) / 10,
     environment,
     options: { ...used, targets, workloads, idleConnections },
     skipped,
+    skippedWorkloads,
     failures,
-    keepAlive,
-    idle,
-    summary: summarize(keepAlive, idle),
+    ...measurements,
+    summary: summarize(measurements, options),
   };
   console.log(`\n${renderMarkdown(report)}`);
   for (const path of await writeReport(outDir, report)) progress(`Wrote ${path}`);
+  progress(
+    failures.length > 0
+      ? `Done: ${failures.length} measurement${failures.length === 1 ? "" : "s"} failed`
+      : "Done: every measurement ran",
+  );
   return failures.length > 0 ? 1 : 0;
 }
 

@@ -7,18 +7,24 @@
 import { parseArgs } from "node:util";
 import { type Target, TARGETS } from "./proxies.ts";
 
-/** The workloads the benchmark can run. */
-export const WORKLOADS = ["http", "idle"] as const;
+/** The workloads the benchmark can run, in the order they run. */
+export const WORKLOADS = ["http", "connect", "bulk", "idle"] as const;
 /** One of {@linkcode WORKLOADS}. */
 export type Workload = typeof WORKLOADS[number];
 
 /** Everything the command line says, with defaults filled in. */
 export interface BenchOptions {
+  /** `--quick`: a short smoke test whose figures are not judged against the targets. */
+  quick: boolean;
   /** The measured wrk run per target, in whole seconds. */
   durationSeconds: number;
-  /** The warm-up wrk run per target, in whole seconds. */
+  /** The uncounted wrk run per target, in whole seconds; 0 for none. */
   warmupSeconds: number;
-  /** wrk's keep-alive connections. */
+  /** One measured iperf3 run per direction and target, in whole seconds. */
+  bulkSeconds: number;
+  /** The uncounted iperf3 run per target, in whole seconds; 0 for none. */
+  bulkWarmupSeconds: number;
+  /** wrk's connections, kept alive (http) or one per request (connect). */
   connections: number;
   /** Connections held open in the idle-memory workload. */
   idleConnections: number;
@@ -36,23 +42,45 @@ export interface BenchOptions {
   help: boolean;
 }
 
+// Defaults of the flags that --quick shortens; a flag given explicitly wins over both.
+const NORMAL = { duration: "10s", warmup: "2s", bulk: "5s", idle: "10000", settle: "1000ms" };
+const QUICK = { duration: "2s", warmup: "1s", bulk: "1s", idle: "500", settle: "300ms" };
+
 /** The help text. */
 export const HELP = `Usage: deno task bench [options]
 
 Measures minginx against nginx (stream), HAProxy (mode tcp) and a direct connection, in one run.
-Proxies are pinned to CPU 0, wrk and the HTTP responder to CPU 1.
+Proxies are pinned to CPU 0; wrk, iperf3 and the upstream servers to CPU 1.
+
+Workloads:
+  http     Keep-alive HTTP requests through wrk: requests/s, latency, proxy CPU per request
+  connect  A new connection per request (wrk, Connection: close): connections/s, proxy CPU
+           per connection
+  bulk     iperf3 one way, the other way, and both at once: Gbit/s per direction, proxy CPU
+           seconds per GiB moved
+  idle     Connections held open: proxy memory per connection
+A workload whose load generator (wrk, iperf3) is not installed is skipped with a message, and
+so is a proxy that is not installed.
 
 Options:
-  --duration DURATION   Measured wrk run per target (default: 10s)
-  --warmup DURATION     Uncounted wrk run before it (default: 2s)
-  --connections N       wrk keep-alive connections (default: 50)
-  --idle N              Connections held open for the memory reading (default: 2000)
-  --settle DURATION     Wait before each memory reading (default: 1000ms)
+  --quick               A smoke test of every workload in under a minute, judging nothing:
+                        the defaults become --duration ${QUICK.duration} --warmup ${QUICK.warmup}
+                        --bulk-duration ${QUICK.bulk} --idle ${QUICK.idle} --settle ${QUICK.settle}
+                        and no bulk warm-up (flags given still win)
+  --duration DURATION   Measured wrk run per target (default: ${NORMAL.duration})
+  --warmup DURATION     Uncounted wrk or iperf3 run before the measured ones; 0 for none
+                        (default: ${NORMAL.warmup})
+  --bulk-duration DUR   Measured iperf3 run per direction and target (default: ${NORMAL.bulk})
+  --connections N       wrk connections (default: 50)
+  --idle N              Connections held open for the memory reading (default: ${NORMAL.idle})
+  --settle DURATION     Wait before each memory reading (default: ${NORMAL.settle})
   --rounds N            Repeat every measurement N times and report medians (default: 1)
   --only LIST           Targets, comma-separated: ${TARGETS.join(",")} (default: all)
   --workloads LIST      Workloads, comma-separated: ${WORKLOADS.join(",")} (default: all)
   --out DIR             Where latest.md and latest.json go (default: bench/results)
   -h, --help            Show this help
+
+Exits with 0 if every measurement ran, 1 if one failed, 2 for a bad command line.
 `;
 
 /**
@@ -66,11 +94,13 @@ export function parseOptions(args: string[]): BenchOptions {
   const { values } = parseArgs({
     args,
     options: {
-      duration: { type: "string", default: "10s" },
-      warmup: { type: "string", default: "2s" },
+      quick: { type: "boolean", default: false },
+      duration: { type: "string" },
+      warmup: { type: "string" },
+      "bulk-duration": { type: "string" },
       connections: { type: "string", default: "50" },
-      idle: { type: "string", default: "2000" },
-      settle: { type: "string", default: "1000ms" },
+      idle: { type: "string" },
+      settle: { type: "string" },
       rounds: { type: "string", default: "1" },
       only: { type: "string", default: TARGETS.join(",") },
       workloads: { type: "string", default: WORKLOADS.join(",") },
@@ -78,17 +108,21 @@ export function parseOptions(args: string[]): BenchOptions {
       help: { type: "boolean", short: "h", default: false },
     },
   });
-  const durationMs = parseDuration(values.duration, "--duration");
-  const warmupMs = parseDuration(values.warmup, "--warmup");
-  if (durationMs % 1000 !== 0 || warmupMs % 1000 !== 0 || durationMs === 0 || warmupMs === 0) {
-    throw new Error("--duration and --warmup must be whole seconds, at least 1s (wrk's unit)");
-  }
+  const defaults = values.quick ? QUICK : NORMAL;
+  const durationSeconds = wholeSeconds(values.duration ?? defaults.duration, "--duration", 1);
+  const warmupSeconds = wholeSeconds(values.warmup ?? defaults.warmup, "--warmup", 0);
+  // The bulk warm-up is the costliest part of --quick, and a smoke test does without it.
+  const bulkWarmupSeconds = values.quick && values.warmup === undefined ? 0 : warmupSeconds;
+  const bulkSeconds = wholeSeconds(values["bulk-duration"] ?? defaults.bulk, "--bulk-duration", 1);
   return {
-    durationSeconds: durationMs / 1000,
-    warmupSeconds: warmupMs / 1000,
+    quick: values.quick,
+    durationSeconds,
+    warmupSeconds,
+    bulkSeconds,
+    bulkWarmupSeconds,
     connections: positiveInteger(values.connections, "--connections"),
-    idleConnections: positiveInteger(values.idle, "--idle"),
-    settleMs: parseDuration(values.settle, "--settle"),
+    idleConnections: positiveInteger(values.idle ?? defaults.idle, "--idle"),
+    settleMs: parseDuration(values.settle ?? defaults.settle, "--settle"),
     rounds: positiveInteger(values.rounds, "--rounds"),
     targets: list(values.only, TARGETS, "--only"),
     workloads: list(values.workloads, WORKLOADS, "--workloads"),
@@ -110,6 +144,18 @@ export function parseDuration(text: string, flag: string): number {
   if (!match) throw new Error(`Cannot parse ${flag} "${text}": expected e.g. 10s, 500ms or 1m`);
   const scale = { ms: 1, s: 1000, m: 60_000 }[match[2] ?? "s"] ?? 1000;
   return Math.round(Number(match[1]) * scale);
+}
+
+// wrk and iperf3 both take whole seconds.
+function wholeSeconds(text: string, flag: string, min: number): number {
+  const ms = parseDuration(text, flag);
+  if (ms % 1000 !== 0 || ms < min * 1000) {
+    throw new Error(
+      `Cannot use ${flag} "${text}": it must be whole seconds, at least ${min}s ` +
+        "(wrk and iperf3 count in seconds)",
+    );
+  }
+  return ms / 1000;
 }
 
 function positiveInteger(text: string, flag: string): number {

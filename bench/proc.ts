@@ -121,16 +121,28 @@ export async function sampleTree(root: number): Promise<ProcSample> {
   };
 }
 
+/** The CPU time of this benchmark's own processes at one moment. */
+export interface OwnCpu {
+  /**
+   * This process, the processes it runs now (proxy, upstream, the shell sampling), and those it
+   * ran that have exited (wrk, iperf3's client), in seconds of user plus system time.
+   */
+  totalSeconds: number;
+  /** The part of `totalSeconds` of child processes that have exited and been waited for. */
+  reapedSeconds: number;
+}
+
 /**
- * The CPU time of this benchmark: this process, the processes it runs now (proxy, upstream,
- * the shell sampling), and those it ran that have exited (wrk).
+ * Reads the CPU time of this benchmark: the difference of two readings over a run that
+ * started a load generator and waited for it holds the generator's time in `reapedSeconds`.
  *
- * @returns Seconds of user plus system time.
+ * @returns The time of the whole tree, and of its exited children.
  */
-export async function ownCpuSeconds(): Promise<number> {
+export async function ownCpu(): Promise<OwnCpu> {
   const tree = await treeStats(Deno.pid);
-  const ticks = tree.reduce((sum, stat) => sum + stat.ticks, 0) + (tree[0]?.childTicks ?? 0);
-  return ticks / clockTicks;
+  const reaped = tree[0]?.childTicks ?? 0;
+  const ticks = tree.reduce((sum, stat) => sum + stat.ticks, 0) + reaped;
+  return { totalSeconds: ticks / clockTicks, reapedSeconds: reaped / clockTicks };
 }
 
 /** Time one CPU spent in each state since boot, in seconds, from `/proc/stat`. */

@@ -1,28 +1,30 @@
 /**
- * From raw measurements to figures: medians and ranges over rounds, ratios of minginx to the
- * other proxies, and the acceptance targets of issue 2.
+ * From raw measurements to figures: medians and ranges over rounds for each workload's table,
+ * every figure against nginx and direct, minginx against the other proxies, and the targets of
+ * the performance issue.
  *
  * @module
  */
 
-import type { KeepAliveResult } from "./http_keepalive.ts";
-import type { IdleResult } from "./idle_memory.ts";
-import type { Target } from "./proxies.ts";
+import { type Acceptance, judge } from "./acceptance.ts";
+import type { BulkResult } from "./bulk_throughput.ts";
+import { computeFigures, type Figure, type Measurements } from "./figures.ts";
+import type { Direction } from "./iperf3.ts";
+import { type Target, TARGETS } from "./proxies.ts";
+import { type Ratio, type Run, type Spread, spreadOf, usedRuns } from "./stats.ts";
 
-/** The median and range of one figure over the rounds. */
-export interface Spread {
-  /** The median. */
-  median: number;
-  /** The smallest value. */
-  min: number;
-  /** The largest value. */
-  max: number;
-  /** How many values. */
-  n: number;
+export type { Ratio, Spread } from "./stats.ts";
+
+/** How many runs a target had, and how many of them were disturbed. */
+export interface RunCount {
+  /** How many runs there were. */
+  runs: number;
+  /** How many of them were noisy: all of them were used only if every one was. */
+  noisyRuns: number;
 }
 
 /** Keep-alive figures of one target, over the rounds. */
-export interface KeepAliveSummary {
+export interface KeepAliveSummary extends RunCount {
   /** Requests per second. */
   requestsPerSecond: Spread;
   /** Median latency, in microseconds. */
@@ -37,190 +39,159 @@ export interface KeepAliveSummary {
   proxyCoreShare: Spread | null;
   /** Interrupt time on the proxy's core per request, in microseconds; `null` for direct. */
   irqUsPerRequest: Spread | null;
+  /** wrk's CPU time per request, in microseconds. */
+  generatorUsPerRequest: Spread;
+  /** The share of wrk's core that was busy, 0 to 1. */
+  clientCoreBusy: Spread;
   /** wrk errors, summed over the runs used. */
   errors: number;
-  /** How many runs there were. */
-  runs: number;
-  /** How many of them were noisy: all of them were used only if every one was. */
-  noisyRuns: number;
 }
 
-/**
- * minginx's figure over another proxy's: the ratio of the medians, and the range of the ratios
- * within each round (runs of one round ran back to back, so drift of the machine cancels out).
- */
-export interface Ratio {
-  /** minginx's median over the other's median. */
-  ofMedians: number;
-  /** The smallest and largest ratio within a round; `null` if no round measured both. */
-  perRound: Spread | null;
+/** New-connection figures of one target, over the rounds. */
+export interface ConnectSummary extends RunCount {
+  /** Connections per second. */
+  connectionsPerSecond: Spread;
+  /** The proxy's CPU time per connection, in microseconds; `null` for direct. */
+  cpuUsPerConnection: Spread | null;
+  /** The kernel (system time) part of `cpuUsPerConnection`; `null` for direct. */
+  systemUsPerConnection: Spread | null;
+  /** The share of its core the proxy used, 0 to 1; `null` for direct. */
+  proxyCoreShare: Spread | null;
+  /** Interrupt time on the proxy's core per connection, in microseconds; `null` for direct. */
+  irqUsPerConnection: Spread | null;
+  /** wrk's CPU time per connection, in microseconds. */
+  generatorUsPerConnection: Spread;
+  /** The share of wrk's core that was busy, 0 to 1. */
+  clientCoreBusy: Spread;
+  /** wrk errors, summed over the runs used. */
+  errors: number;
 }
 
-/** One acceptance target and how the run compares with it. */
-export interface Acceptance {
-  /** What is measured, in words. */
-  what: string;
-  /** The limit, in words. */
-  limit: string;
-  /** The measured value, or `null` if it could not be measured. */
-  value: number | null;
-  /** Whether the value is within the limit; `null` if not measured. */
-  pass: boolean | null;
-  /**
-   * Whether the verdict could go the other way on another run: the per-round values straddle
-   * the limit, or the value is closer to it than `tolerance` divided by the square root of the
-   * number of rounds.
-   */
-  borderline: boolean;
-  /** How far a single run of this figure moves from run to run, as a share of it. */
-  tolerance: number;
+/** Bulk figures of one target in one direction, over the rounds. */
+export interface BulkSummary extends RunCount {
+  /** Client-to-upstream rate, in Gbit/s; `null` for `down`. */
+  upGbps: Spread | null;
+  /** Upstream-to-client rate, in Gbit/s; `null` for `up`. */
+  downGbps: Spread | null;
+  /** The proxy's CPU seconds per GiB moved; `null` for direct. */
+  cpuSecondsPerGiB: Spread | null;
+  /** The kernel (system time) part of `cpuSecondsPerGiB`; `null` for direct. */
+  systemSecondsPerGiB: Spread | null;
+  /** The share of its core the proxy used, 0 to 1; `null` for direct. */
+  proxyCoreShare: Spread | null;
+  /** The share of iperf3's core that was busy, 0 to 1. */
+  clientCoreBusy: Spread;
 }
-
-/** Run-to-run spread of CPU per request measured on the project's 2-core machines. */
-export const CPU_TOLERANCE = 0.1;
-/** Run-to-run spread of KiB per idle connection measured on the project's 2-core machines. */
-export const MEMORY_TOLERANCE = 0.03;
 
 /** Everything the report shows besides the raw runs. */
 export interface Summary {
   /** Keep-alive figures by target. */
   keepAlive: Partial<Record<Target, KeepAliveSummary>>;
+  /** New-connection figures by target. */
+  connect: Partial<Record<Target, ConnectSummary>>;
+  /** Bulk figures by target and direction. */
+  bulk: Partial<Record<Target, Partial<Record<Direction, BulkSummary>>>>;
   /** KiB per idle connection by proxy. */
   idle: Partial<Record<Target, Spread>>;
-  /** minginx over nginx and over HAProxy. */
-  ratios: {
-    /** CPU time per keep-alive request. */
-    cpuPerRequest: { nginx: Ratio | null; haproxy: Ratio | null };
-    /** Memory per idle connection. */
-    kibPerIdleConnection: { nginx: Ratio | null; haproxy: Ratio | null };
-  };
-  /** The acceptance targets of issue 2. */
+  /** Every figure of every target, against nginx and direct. */
+  figures: Figure[];
+  /** minginx over nginx and over HAProxy, by figure id (`cpuPerRequest`, ...). */
+  ratios: Record<string, { nginx: Ratio | null; haproxy: Ratio | null }>;
+  /** The targets of the performance issue; empty for `--quick`, which judges nothing. */
   acceptance: Acceptance[];
 }
 
-/** minginx's CPU per keep-alive request may be at most this many times nginx's. */
-export const MAX_CPU_RATIO_VS_NGINX = 1.5;
-/** minginx may use at most this many KiB per idle proxied connection. */
-export const MAX_IDLE_KIB = 40;
-
 /**
- * The median and range of some values.
+ * Summarizes the runs of every workload. Runs disturbed by other processes are left out of a
+ * target's medians when it has at least one undisturbed run.
  *
- * @param values The values; may be empty.
- * @returns The spread, or `null` for no values.
+ * @param m Every run of every workload, target and round.
+ * @param options `quick` leaves the targets unjudged; `connections` is what the keep-alive
+ *   runs used.
+ * @returns Medians, ratios and the targets.
  */
-export function spread(values: number[]): Spread | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-  return { median, min: sorted[0], max: sorted.at(-1)!, n: sorted.length };
-}
-
-/**
- * Summarizes the runs of both workloads. Keep-alive runs disturbed by other processes are left
- * out of a target's medians when it has at least one undisturbed run.
- *
- * @param keepAlive Every keep-alive run, of every target and round.
- * @param idle Every idle-memory run.
- * @returns Medians, ratios and the acceptance targets.
- */
-export function summarize(keepAlive: KeepAliveResult[], idle: IdleResult[]): Summary {
-  const keepAliveByTarget: Partial<Record<Target, KeepAliveSummary>> = {};
-  for (const target of new Set(keepAlive.map((r) => r.target))) {
-    const all = keepAlive.filter((r) => r.target === target);
-    const clean = all.filter((r) => !r.noisy);
-    const runs = clean.length > 0 ? clean : all;
-    const pick = (f: (r: KeepAliveResult) => number | null) =>
-      spread(runs.map(f).filter((v): v is number => v !== null));
-    keepAliveByTarget[target] = {
-      requestsPerSecond: pick((r) => r.requestsPerSecond)!,
-      p50Us: pick((r) => r.p50Us)!,
-      p99Us: pick((r) => r.p99Us)!,
-      cpuUsPerRequest: pick((r) => r.cpuUsPerRequest),
-      systemUsPerRequest: pick((r) => r.systemUsPerRequest),
+export function summarize(
+  m: Measurements,
+  options: { quick: boolean; connections: number },
+): Summary {
+  const keepAlive = byTarget(m.keepAlive, (pick, errors): KeepAliveSummary => ({
+    requestsPerSecond: pick((r) => r.requestsPerSecond)!,
+    p50Us: pick((r) => r.p50Us)!,
+    p99Us: pick((r) => r.p99Us)!,
+    cpuUsPerRequest: pick((r) => r.cpuUsPerRequest),
+    systemUsPerRequest: pick((r) => r.systemUsPerRequest),
+    proxyCoreShare: pick((r) => r.proxyCoreShare),
+    irqUsPerRequest: pick((r) => r.cpuUsPerRequest === null ? null : r.machine.irqUsPerRequest),
+    generatorUsPerRequest: pick((r) => r.machine.generatorUsPerRequest)!,
+    clientCoreBusy: pick((r) => r.machine.clientCoreBusy)!,
+    ...errors,
+  }));
+  const connect = byTarget(m.connect, (pick, errors): ConnectSummary => ({
+    connectionsPerSecond: pick((r) => r.connectionsPerSecond)!,
+    cpuUsPerConnection: pick((r) => r.cpuUsPerConnection),
+    systemUsPerConnection: pick((r) => r.systemUsPerConnection),
+    proxyCoreShare: pick((r) => r.proxyCoreShare),
+    irqUsPerConnection: pick((r) =>
+      r.cpuUsPerConnection === null ? null : r.machine.irqUsPerRequest
+    ),
+    generatorUsPerConnection: pick((r) => r.machine.generatorUsPerRequest)!,
+    clientCoreBusy: pick((r) => r.machine.clientCoreBusy)!,
+    ...errors,
+  }));
+  const bulk: Summary["bulk"] = {};
+  for (const direction of ["up", "down", "both"] as const) {
+    const runs = m.bulk.filter((r) => r.direction === direction);
+    const summaries = byTarget(runs, (pick, { runs, noisyRuns }): BulkSummary => ({
+      upGbps: direction === "down" ? null : pick((r: BulkResult) => r.upGbps),
+      downGbps: direction === "up" ? null : pick((r: BulkResult) => r.downGbps),
+      cpuSecondsPerGiB: pick((r) => r.cpuSecondsPerGiB),
+      systemSecondsPerGiB: pick((r) => r.systemSecondsPerGiB),
       proxyCoreShare: pick((r) => r.proxyCoreShare),
-      irqUsPerRequest: pick((r) => r.cpuUsPerRequest === null ? null : r.machine.irqUsPerRequest),
-      errors: runs.reduce((sum, r) => sum + r.errors, 0),
-      runs: all.length,
-      noisyRuns: all.length - clean.length,
-    };
+      clientCoreBusy: pick((r) => r.clientCoreBusy)!,
+      runs,
+      noisyRuns,
+    }));
+    for (const [target, summary] of Object.entries(summaries) as [Target, BulkSummary][]) {
+      (bulk[target] ??= {})[direction] = summary;
+    }
   }
-  const idleByTarget: Partial<Record<Target, Spread>> = {};
-  for (const target of new Set(idle.map((r) => r.target))) {
-    idleByTarget[target] = spread(
-      idle.filter((r) => r.target === target).map((r) => r.kibPerConnection),
+  const idle: Summary["idle"] = {};
+  for (const target of new Set(m.idle.map((r) => r.target))) {
+    idle[target] = spreadOf(
+      m.idle.map((r) => ({ ...r, noisy: false })),
+      target,
+      (r) => r.kibPerConnection,
     )!;
   }
-  const cpu = (t: Target) => keepAliveByTarget[t]?.cpuUsPerRequest?.median ?? null;
-  const kib = (t: Target) => idleByTarget[t]?.median ?? null;
-  const cpuRatio = (other: Target) =>
-    ratio(cpu("minginx"), cpu(other), pairedRatios(keepAlive, other));
-  const kibRatio = (other: Target) => ratio(kib("minginx"), kib(other), null);
-  const ratios = {
-    cpuPerRequest: { nginx: cpuRatio("nginx"), haproxy: cpuRatio("haproxy") },
-    kibPerIdleConnection: { nginx: kibRatio("nginx"), haproxy: kibRatio("haproxy") },
-  };
-  const idleRuns = idle.filter((r) => r.target === "minginx").map((r) => r.kibPerConnection);
+  const figures = computeFigures(m);
   return {
-    keepAlive: keepAliveByTarget,
-    idle: idleByTarget,
-    ratios,
-    acceptance: [
-      check(
-        "minginx CPU per keep-alive request / nginx's",
-        `≤ ${MAX_CPU_RATIO_VS_NGINX}x`,
-        ratios.cpuPerRequest.nginx?.ofMedians ?? null,
-        ratios.cpuPerRequest.nginx?.perRound ?? null,
-        MAX_CPU_RATIO_VS_NGINX,
-        CPU_TOLERANCE,
-      ),
-      check(
-        "minginx KiB per idle proxied connection",
-        `≤ ${MAX_IDLE_KIB} KiB`,
-        kib("minginx"),
-        spread(idleRuns),
-        MAX_IDLE_KIB,
-        MEMORY_TOLERANCE,
-      ),
-    ],
+    keepAlive,
+    connect,
+    bulk,
+    idle,
+    figures,
+    ratios: Object.fromEntries(figures.map((f) => [f.id, f.minginx])),
+    acceptance: options.quick ? [] : judge(figures, options.connections),
   };
 }
 
-// minginx's CPU per request over the other's, within each round where both have a clean run
-// (or any run, if no round has two clean ones).
-function pairedRatios(runs: KeepAliveResult[], other: Target): Spread | null {
-  const pairs = (clean: boolean) => {
-    const ratios: number[] = [];
-    for (const a of runs) {
-      if (a.target !== "minginx" || a.cpuUsPerRequest === null || (clean && a.noisy)) continue;
-      const b = runs.find((r) => r.target === other && r.round === a.round);
-      if (!b?.cpuUsPerRequest || (clean && b.noisy)) continue;
-      ratios.push(a.cpuUsPerRequest / b.cpuUsPerRequest);
-    }
-    return ratios;
-  };
-  const clean = pairs(true);
-  return spread(clean.length > 0 ? clean : pairs(false));
-}
+type Pick<R> = (value: (run: R) => number | null) => Spread | null;
 
-function ratio(a: number | null, b: number | null, perRound: Spread | null): Ratio | null {
-  return a === null || b === null || b <= 0 ? null : { ofMedians: a / b, perRound };
-}
-
-function check(
-  what: string,
-  limit: string,
-  value: number | null,
-  runs: Spread | null,
-  max: number,
-  tolerance: number,
-): Acceptance {
-  if (value === null) return { what, limit, value, pass: null, borderline: false, tolerance };
-  // Rounds on both sides of the limit, or a median closer to it than the spread of a median of
-  // that many runs.
-  const n = runs?.n ?? 1;
-  const borderline = (runs !== null && runs.min <= max && runs.max > max) ||
-    Math.abs(value / max - 1) < tolerance / Math.sqrt(n);
-  return { what, limit, value, pass: value <= max, borderline, tolerance };
+// Applies `summarize` to the runs of each target that has any, in the order of TARGETS.
+function byTarget<R extends Run & { errors?: number }, S>(
+  runs: R[],
+  summarize: (pick: Pick<R>, counts: RunCount & { errors: number }) => S,
+): Partial<Record<Target, S>> {
+  const out: Partial<Record<Target, S>> = {};
+  for (const target of TARGETS) {
+    const all = runs.filter((r) => r.target === target);
+    if (all.length === 0) continue;
+    const used = usedRuns(runs, target);
+    out[target] = summarize((value) => spreadOf(runs, target, value), {
+      runs: all.length,
+      noisyRuns: all.filter((r) => r.noisy).length,
+      errors: used.reduce((sum, r) => sum + (r.errors ?? 0), 0),
+    });
+  }
+  return out;
 }

@@ -1,9 +1,10 @@
 /**
  * The upstream servers the proxies forward to.
  *
- * - An HTTP/1.1 responder for the keep-alive workload: raw TCP, it counts the ends of request
- *   heads (`\r\n\r\n`) in what it reads and writes one small fixed response for each. It runs as
- *   its own process (this file is also its entry point) so it can be pinned to a core.
+ * - An HTTP/1.1 responder for the keep-alive and connect workloads: raw TCP, it counts the ends
+ *   of request heads (`\r\n\r\n`) in what it reads and writes one small fixed response for
+ *   each, and closes the connection after answering a request with `Connection: close`. It runs
+ *   as its own process (this file is also its entry point) so it can be pinned to a core.
  * - A holding upstream for the idle-memory workload, in this process: it accepts connections,
  *   answers one small message on each, and keeps them open until told to close them.
  *
@@ -15,17 +16,23 @@ import { type Child, spawn } from "./resources.ts";
 
 /** The body of every HTTP response: 13 bytes. */
 export const HTTP_BODY = "Hello, world!";
-const RESPONSE = new TextEncoder().encode(
-  `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${HTTP_BODY.length}\r\n\r\n` +
-    HTTP_BODY,
-);
+const HEAD = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n" +
+  `Content-Length: ${HTTP_BODY.length}\r\n`;
+const RESPONSE = new TextEncoder().encode(`${HEAD}\r\n${HTTP_BODY}`);
+// The response to a request that asked to close: it says so, as HTTP/1.1 wants, so that the
+// client (wrk) reconnects instead of sending its next request on a closing connection.
+const CLOSING_RESPONSE = new TextEncoder().encode(`${HEAD}Connection: close\r\n\r\n${HTTP_BODY}`);
 const CR = 13;
 const LF = 10;
+const LOWER_C = 0x63;
+// A header line that asks to close, lower case, from its first byte.
+const CONNECTION_CLOSE = new TextEncoder().encode("connection: close");
 
 /**
  * Answers every HTTP request head on a connection with the fixed response, until the client
- * closes. Requests are assumed to have no body (wrk sends `GET`); pipelined requests each get
- * their response, in one write.
+ * closes, or until a request with the header `Connection: close` (any case, one space after
+ * the colon, within one read) has been answered. Requests are assumed to have no body (wrk sends
+ * `GET`); pipelined requests each get their response, in one write.
  *
  * @param conn An accepted connection.
  */
@@ -39,6 +46,7 @@ export async function answerHttp(conn: Deno.TcpConn): Promise<void> {
       const n = await conn.read(buffer);
       if (n === null) break;
       let heads = 0;
+      let closing = false;
       for (let i = 0; i < n; i++) {
         const byte = buffer[i];
         if (byte === (matched % 2 === 0 ? CR : LF)) {
@@ -47,10 +55,19 @@ export async function answerHttp(conn: Deno.TcpConn): Promise<void> {
             matched = 0;
           }
         } else {
+          // The first byte of a header line: only a "C" costs more than this one comparison.
+          if (matched === 2 && (byte | 0x20) === LOWER_C) closing ||= asksToClose(buffer, i, n);
           matched = byte === CR ? 1 : 0;
         }
       }
       if (heads === 0) continue;
+      if (closing) {
+        const answer = new Uint8Array((heads - 1) * RESPONSE.length + CLOSING_RESPONSE.length);
+        if (heads > 1) answer.set(batches[heads - 2] ??= repeat(RESPONSE, heads - 1));
+        answer.set(CLOSING_RESPONSE, (heads - 1) * RESPONSE.length);
+        await writeAll(conn, answer);
+        break;
+      }
       batches[heads - 1] ??= repeat(RESPONSE, heads);
       await writeAll(conn, batches[heads - 1]);
     }
@@ -63,6 +80,17 @@ export async function answerHttp(conn: Deno.TcpConn): Promise<void> {
       // Already closed.
     }
   }
+}
+
+// Whether the header line starting at `start` is "Connection: close", in any case.
+function asksToClose(buffer: Uint8Array, start: number, end: number): boolean {
+  if (end - start < CONNECTION_CLOSE.length) return false;
+  for (let i = 0; i < CONNECTION_CLOSE.length; i++) {
+    const byte = buffer[start + i];
+    // Lower-casing letters only: the colon and space must match as they are.
+    if ((byte >= 0x41 && byte <= 0x5a ? byte | 0x20 : byte) !== CONNECTION_CLOSE[i]) return false;
+  }
+  return true;
 }
 
 function repeat(bytes: Uint8Array, times: number): Uint8Array {

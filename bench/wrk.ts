@@ -32,6 +32,8 @@ export interface WrkOptions {
   seconds: number;
   /** The CPUs to pin wrk to, as `taskset -c` takes them. */
   cpus: string;
+  /** Request headers to add, such as `Connection: close`. */
+  headers?: string[];
 }
 
 /**
@@ -47,12 +49,29 @@ export async function runWrk(options: WrkOptions): Promise<WrkResult> {
     `-c${options.connections}`,
     `-d${options.seconds}s`,
     "--latency",
+    ...(options.headers ?? []).flatMap((header) => ["-H", header]),
     options.url,
   ], { cpus: options.cpus });
   const status = await child.status;
   await child.drained;
   if (!status.success) throw new Error(`wrk exited with code ${status.code}:\n${child.output}`);
   return parseWrk(child.output);
+}
+
+/**
+ * Runs wrk once without counting it, so that the proxy has warmed up (JIT, buffers, caches)
+ * when the measured run starts; then waits a moment for its connections to close.
+ *
+ * @param options URL, connections, duration and CPUs.
+ * @param maxErrorShare The share of requests that may fail; 0 for none.
+ * @throws {Error} If the warm-up completes no request or more errors than allowed.
+ */
+export async function warmUp(options: WrkOptions, maxErrorShare = 0): Promise<void> {
+  const run = await runWrk(options);
+  if (run.requests === 0 || run.errors > run.requests * maxErrorShare) {
+    throw new Error(`The warm-up completed ${run.requests} requests with ${run.errors} errors`);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 300));
 }
 
 /**
