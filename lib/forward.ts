@@ -100,15 +100,18 @@ async function direction(
   // Deno reads a reset as an end of stream too. While our write side towards `from` is still
   // open (the other direction has not ended), a zero-length write tells them apart: it fails
   // after a reset and does nothing after a half-close.
-  if (connection.firstToFinish === undefined) {
-    connection.firstToFinish = from;
-    try {
-      await source.write(EMPTY);
-    } catch (error) {
-      const reset = `The ${from} reset the connection`;
-      connection.abort(new ConnectionError(`${from}_reset`, reset, { cause: error }));
-      return;
-    }
+  if (connection.firstToFinish !== undefined) {
+    // Both peers have finished sending, so `end()` closes both sockets next. A close sends the FIN
+    // that closeWrite() would (nothing is left unread), so a shutdown here would be a wasted call.
+    return;
+  }
+  connection.firstToFinish = from;
+  try {
+    await source.write(EMPTY);
+  } catch (error) {
+    const reset = `The ${from} reset the connection`;
+    connection.abort(new ConnectionError(`${from}_reset`, reset, { cause: error }));
+    return;
   }
   try {
     await sink.closeWrite();
