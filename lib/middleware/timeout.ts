@@ -113,44 +113,78 @@ export function timeout(options: TimeoutOptions = {}): Layer<Connection, Connect
   const connectMs = checkMs(options.connect ?? 5_000, "connect");
   const idleMs = checkMs(options.idle ?? 600_000, "idle");
   if (connectMs === 0 && idleMs === 0) return (inner) => inner;
-  const idle = idleMs > 0 ? new IdleSweeper(idleMs) : undefined;
+  const connecting = connectMs > 0 ? new Sweeper(connectMs, connectExpired(connectMs)) : undefined;
+  const idle = idleMs > 0 ? new Sweeper(idleMs, idleExpired(idleMs)) : undefined;
   return (inner) =>
     async function timeout(connection: Connection): Promise<ConnectionReport> {
       let done = false;
-      const connectTimer = connectMs > 0
-        ? setTimeout(() => connection.abort(new ConnectTimeoutError(connectMs)), connectMs)
-        : undefined;
+      connecting?.watch(connection, { since: performance.now(), moved: 0 });
       connection.connected.then(() => {
-        clearTimeout(connectTimer);
-        if (!done) idle?.watch(connection);
+        connecting?.unwatch(connection);
+        if (!done) {
+          idle?.watch(connection, { since: performance.now(), moved: movedOn(connection) });
+        }
       });
       try {
         return await inner(connection);
       } finally {
         done = true;
-        clearTimeout(connectTimer);
+        connecting?.unwatch(connection);
         idle?.unwatch(connection);
       }
     };
 }
 
+/** What a sweeper remembers of a connection: since when it has waited, and the bytes then. */
+interface Watch {
+  since: number;
+  moved: number;
+}
+
+type Check = (connection: Connection, watch: Watch, now: number) => void;
+
+function connectExpired(ms: number): Check {
+  return (connection, watch, now) => {
+    if (now - watch.since >= ms) connection.abort(new ConnectTimeoutError(ms));
+  };
+}
+
+function idleExpired(ms: number): Check {
+  return (connection, watch, now) => {
+    const moved = movedOn(connection);
+    if (moved !== watch.moved) {
+      watch.moved = moved;
+      watch.since = now;
+    } else if (now - watch.since >= ms) {
+      connection.abort(new IdleTimeoutError(ms));
+    }
+  };
+}
+
+function movedOn(connection: Connection): number {
+  return connection.up.bytes + connection.down.bytes;
+}
+
 /**
- * Watches connections for traffic with one timer for all of them, ticking at a tenth of the idle
- * timeout while any connection is watched: a few bytes per connection instead of a timer each.
+ * Checks watched connections with one timer for all of them, ticking at a tenth of the timeout
+ * while any is watched: a map entry per connection instead of a timer each, and nothing per byte.
+ * A timeout therefore fires between 1x and 1.1x of its length (1.2x for idle, which first has to
+ * see that nothing moved).
  */
-class IdleSweeper {
-  readonly #idleMs: number;
-  readonly #watched = new Map<Connection, { moved: number; quietSince: number }>();
+class Sweeper {
+  readonly #periodMs: number;
+  readonly #check: Check;
+  readonly #watched = new Map<Connection, Watch>();
   #timer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(idleMs: number) {
-    this.#idleMs = idleMs;
+  constructor(timeoutMs: number, check: Check) {
+    this.#periodMs = Math.max(1, Math.floor(timeoutMs / 10));
+    this.#check = check;
   }
 
-  watch(connection: Connection): void {
-    const moved = connection.up.bytes + connection.down.bytes;
-    this.#watched.set(connection, { moved, quietSince: performance.now() });
-    this.#timer ??= setInterval(() => this.#sweep(), Math.max(1, Math.floor(this.#idleMs / 10)));
+  watch(connection: Connection, watch: Watch): void {
+    this.#watched.set(connection, watch);
+    this.#timer ??= setInterval(() => this.#sweep(), this.#periodMs);
   }
 
   unwatch(connection: Connection): void {
@@ -161,15 +195,7 @@ class IdleSweeper {
 
   #sweep(): void {
     const now = performance.now();
-    for (const [connection, state] of this.#watched) {
-      const moved = connection.up.bytes + connection.down.bytes;
-      if (moved !== state.moved) {
-        state.moved = moved;
-        state.quietSince = now;
-      } else if (now - state.quietSince >= this.#idleMs) {
-        connection.abort(new IdleTimeoutError(this.#idleMs));
-      }
-    }
+    for (const [connection, watch] of this.#watched) this.#check(connection, watch, now);
   }
 }
 
