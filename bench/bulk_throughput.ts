@@ -92,6 +92,9 @@ export async function measureBulk(
     });
     try {
       const iperf = { port: proxy.port, cpus: options.clientCpus };
+      // Waiting for the proxy to accept made it connect to iperf3 and hang up: an aborted test,
+      // which iperf3 needs a moment to clear before it takes the next client.
+      await sleep(PAUSE_MS);
       if (options.warmupSeconds > 0) {
         progress(`${target}: warming up for ${options.warmupSeconds}s, client → upstream`);
         await runIperf({ ...iperf, direction: "up", seconds: options.warmupSeconds });

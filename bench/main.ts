@@ -23,8 +23,9 @@ import { HoldingUpstream, startHttpResponder } from "./upstreams.ts";
 
 const PROXY_CPUS = "0";
 const CLIENT_CPUS = navigator.hardwareConcurrency > 1 ? "1" : "0";
-// Sockets the benchmark process needs besides the held connections: listeners, pipes, stdio.
-const FD_MARGIN = 200;
+// Sockets needed besides two per held connection: the benchmark's listeners, pipes and stdio,
+// and HAProxy's own margin (it asks for 2 x maxconn + about 300 descriptors).
+const FD_MARGIN = 600;
 // The load generator each workload needs (its Debian package has the same name), and the
 // workload in words.
 const GENERATORS: Partial<Record<Workload, { program: string; name: string }>> = {
