@@ -3,6 +3,8 @@
  * process, with its output read line by line.
  */
 
+import { within, writeAll } from "./_helpers.ts";
+
 const ROOT = new URL("..", import.meta.url).pathname;
 
 /** A port that was free a moment ago: bind port 0, read it, release it. */
@@ -21,6 +23,14 @@ export async function waitForPort(port: number): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
+}
+
+/** A connection through the CLI in front of an echo upstream that has carried one byte each way. */
+export async function openConnection(port: number): Promise<Deno.TcpConn> {
+  const client = await Deno.connect({ hostname: "127.0.0.1", port });
+  await writeAll(client, new Uint8Array([1]));
+  await within(5_000, "first echo", client.read(new Uint8Array(1)));
+  return client;
 }
 
 /** Runs `main.ts` to completion and returns its exit code and output. */

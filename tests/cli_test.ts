@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import denoJson from "../deno.json" with { type: "json" };
-import { CliProcess, freePort, runCli, waitForPort } from "./_cli.ts";
+import { CliProcess, freePort, openConnection, runCli, waitForPort } from "./_cli.ts";
 import { drain, randomBytes, readToEnd, sha256, startEcho, within, writeAll } from "./_helpers.ts";
 
 /** The CLI in front of an in-process echo upstream, run with exactly the --allow-net it needs. */
@@ -22,14 +22,6 @@ async function cliBeforeEcho(extraArgs: string[] = []) {
       await echo.close();
     },
   };
-}
-
-/** A connection through the CLI that has carried one byte each way. */
-async function openConnection(port: number): Promise<Deno.TcpConn> {
-  const client = await Deno.connect({ hostname: "127.0.0.1", port });
-  await writeAll(client, new Uint8Array([1]));
-  await within(5_000, "first echo", client.read(new Uint8Array(1)));
-  return client;
 }
 
 Deno.test("CLI --help lists every option with its default and exits 0", async () => {

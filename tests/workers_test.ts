@@ -1,16 +1,8 @@
 import assert from "node:assert/strict";
-import { CliProcess, freePort, runCli, WORKER_FLAGS } from "./_cli.ts";
+import { CliProcess, freePort, openConnection, runCli, WORKER_FLAGS } from "./_cli.ts";
 import { drain, randomBytes, sha256, startEcho, within, writeAll } from "./_helpers.ts";
 
 const CONNECTIONS = 24;
-
-/** A connection through the proxy that has carried one byte each way. */
-async function openConnection(port: number): Promise<Deno.TcpConn> {
-  const client = await Deno.connect({ hostname: "127.0.0.1", port });
-  await writeAll(client, new Uint8Array([1]));
-  await within(5_000, "first echo", client.read(new Uint8Array(1)));
-  return client;
-}
 
 Deno.test("CLI --workers 2: both workers carry connections, and SIGTERM drains both", async () => {
   await using echo = startEcho();
