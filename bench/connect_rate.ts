@@ -9,33 +9,17 @@
  */
 
 import { type MachineLoad, machineLoad } from "./http_keepalive.ts";
-import { CpuMeter, noiseNote, percent, type RunCpu } from "./meter.ts";
-import { HOST } from "./net.ts";
-import { startProxy, type Target } from "./proxies.ts";
-import { runWrk, warmUp } from "./wrk.ts";
+import { noiseNote, percent, type RunCpu } from "./meter.ts";
+import type { Target } from "./proxies.ts";
+import { measureUnderWrk, type WrkLoadOptions } from "./wrk_load.ts";
 
 /** The request header that makes every request a new connection. */
 export const CLOSE_HEADER = "Connection: close";
 // Connect errors a warm-up may have, as a share of its connections, before the run is called off.
 const MAX_WARMUP_ERROR_SHARE = 0.01;
 
-/** How the connect workload runs. */
-export interface ConnectOptions {
-  /** The HTTP responder's port. */
-  upstreamPort: number;
-  /** wrk's concurrent connections: each is replaced by a new one after every request. */
-  connections: number;
-  /** The measured run, in seconds. */
-  seconds: number;
-  /** The warm-up run before it, not counted, in seconds; 0 for none. */
-  warmupSeconds: number;
-  /** The CPUs the proxy is pinned to. */
-  proxyCpus: string;
-  /** The CPUs wrk and the responder are pinned to. */
-  clientCpus: string;
-  /** Which round of the benchmark this is, counted from 1; copied into the result. */
-  round: number;
-}
+/** How the connect workload runs: wrk's connections are each replaced after every request. */
+export type ConnectOptions = WrkLoadOptions;
 
 /** What the connect workload measured for one target. */
 export interface ConnectResult {
@@ -82,55 +66,28 @@ export async function measureConnectRate(
   options: ConnectOptions,
   progress: (line: string) => void,
 ): Promise<ConnectResult> {
-  const proxy = await startProxy(target, {
-    upstreamPort: options.upstreamPort,
-    cpus: options.proxyCpus,
-    maxSockets: options.connections * 2 + 100,
-  });
-  try {
-    const wrk = {
-      url: `http://${HOST}:${proxy.port}/`,
-      connections: options.connections,
-      cpus: options.clientCpus,
-      headers: [CLOSE_HEADER],
-    };
-    if (options.warmupSeconds > 0) {
-      progress(`${target}: warming up for ${options.warmupSeconds}s`);
-      await warmUp({ ...wrk, seconds: options.warmupSeconds }, MAX_WARMUP_ERROR_SHARE);
-    }
-    progress(
-      `${target}: measuring for ${options.seconds}s, ${options.connections} at a time, ` +
-        "a new connection per request",
-    );
-    const meter = await CpuMeter.start({
-      proxyPid: proxy.pid,
-      proxyCore: Number.parseInt(options.proxyCpus),
-      clientCore: Number.parseInt(options.clientCpus),
-    });
-    const run = await runWrk({ ...wrk, seconds: options.seconds });
-    const cpu = await meter.stop();
-    const perConnection = (seconds: number | null) =>
-      seconds === null || run.requests === 0 ? null : (seconds * 1e6) / run.requests;
-    const result: ConnectResult = {
-      target,
-      round: options.round,
-      connections: run.requests,
-      connectionsPerSecond: run.requestsPerSecond,
-      p99Us: run.p99Us,
-      errors: run.errors,
-      proxyCpuSeconds: cpu.proxySeconds,
-      cpuUsPerConnection: perConnection(cpu.proxySeconds),
-      systemUsPerConnection: perConnection(cpu.proxySystemSeconds),
-      proxyCoreShare: cpu.proxySeconds === null ? null : cpu.proxySeconds / cpu.wallSeconds,
-      machine: machineLoad(cpu, run.requests),
-      noisy: cpu.noisy,
-      cpu,
-    };
-    progress(`${target}: ${describe(result)}`);
-    return result;
-  } finally {
-    await proxy.stop();
-  }
+  const { run, cpu, perRequestUs } = await measureUnderWrk(target, options, {
+    headers: [CLOSE_HEADER],
+    maxWarmupErrorShare: MAX_WARMUP_ERROR_SHARE,
+    describe: `${options.connections} at a time, a new connection per request`,
+  }, progress);
+  const result: ConnectResult = {
+    target,
+    round: options.round,
+    connections: run.requests,
+    connectionsPerSecond: run.requestsPerSecond,
+    p99Us: run.p99Us,
+    errors: run.errors,
+    proxyCpuSeconds: cpu.proxySeconds,
+    cpuUsPerConnection: perRequestUs(cpu.proxySeconds),
+    systemUsPerConnection: perRequestUs(cpu.proxySystemSeconds),
+    proxyCoreShare: cpu.proxySeconds === null ? null : cpu.proxySeconds / cpu.wallSeconds,
+    machine: machineLoad(cpu, run.requests),
+    noisy: cpu.noisy,
+    cpu,
+  };
+  progress(`${target}: ${describe(result)}`);
+  return result;
 }
 
 function describe(r: ConnectResult): string {

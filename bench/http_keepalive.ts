@@ -6,28 +6,12 @@
  * @module
  */
 
-import { HOST } from "./net.ts";
-import { CpuMeter, noiseNote, percent, type RunCpu } from "./meter.ts";
-import { startProxy, type Target } from "./proxies.ts";
-import { runWrk, warmUp } from "./wrk.ts";
+import { noiseNote, percent, type RunCpu } from "./meter.ts";
+import type { Target } from "./proxies.ts";
+import { measureUnderWrk, type WrkLoadOptions } from "./wrk_load.ts";
 
 /** How the keep-alive workload runs. */
-export interface KeepAliveOptions {
-  /** The HTTP responder's port. */
-  upstreamPort: number;
-  /** wrk's open connections. */
-  connections: number;
-  /** The measured run, in seconds. */
-  seconds: number;
-  /** The warm-up run before it, not counted, in seconds; 0 for none. */
-  warmupSeconds: number;
-  /** The CPUs the proxy is pinned to. */
-  proxyCpus: string;
-  /** The CPUs wrk is pinned to. */
-  clientCpus: string;
-  /** Which round of the benchmark this is, counted from 1; copied into the result. */
-  round: number;
-}
+export type KeepAliveOptions = WrkLoadOptions;
 
 /** What the keep-alive workload measured for one target. */
 export interface KeepAliveResult {
@@ -115,54 +99,27 @@ export async function measureKeepAlive(
   options: KeepAliveOptions,
   progress: (line: string) => void,
 ): Promise<KeepAliveResult> {
-  const proxy = await startProxy(target, {
-    upstreamPort: options.upstreamPort,
-    cpus: options.proxyCpus,
-    maxSockets: options.connections * 2 + 100,
-  });
-  try {
-    const wrk = {
-      url: `http://${HOST}:${proxy.port}/`,
-      connections: options.connections,
-      cpus: options.clientCpus,
-    };
-    if (options.warmupSeconds > 0) {
-      progress(`${target}: warming up for ${options.warmupSeconds}s`);
-      await warmUp({ ...wrk, seconds: options.warmupSeconds });
-    }
-    progress(
-      `${target}: measuring for ${options.seconds}s with ${options.connections} connections`,
-    );
-    const meter = await CpuMeter.start({
-      proxyPid: proxy.pid,
-      proxyCore: Number.parseInt(options.proxyCpus),
-      clientCore: Number.parseInt(options.clientCpus),
-    });
-    const run = await runWrk({ ...wrk, seconds: options.seconds });
-    const cpu = await meter.stop();
-    const perRequest = (seconds: number | null) =>
-      seconds === null || run.requests === 0 ? null : (seconds * 1e6) / run.requests;
-    const result: KeepAliveResult = {
-      target,
-      round: options.round,
-      requests: run.requests,
-      requestsPerSecond: run.requestsPerSecond,
-      p50Us: run.p50Us,
-      p99Us: run.p99Us,
-      errors: run.errors,
-      proxyCpuSeconds: cpu.proxySeconds,
-      cpuUsPerRequest: perRequest(cpu.proxySeconds),
-      systemUsPerRequest: perRequest(cpu.proxySystemSeconds),
-      proxyCoreShare: cpu.proxySeconds === null ? null : cpu.proxySeconds / cpu.wallSeconds,
-      machine: machineLoad(cpu, run.requests),
-      noisy: cpu.noisy,
-      cpu,
-    };
-    progress(`${target}: ${describe(result)}`);
-    return result;
-  } finally {
-    await proxy.stop();
-  }
+  const { run, cpu, perRequestUs } = await measureUnderWrk(target, options, {
+    describe: `${options.connections} connections`,
+  }, progress);
+  const result: KeepAliveResult = {
+    target,
+    round: options.round,
+    requests: run.requests,
+    requestsPerSecond: run.requestsPerSecond,
+    p50Us: run.p50Us,
+    p99Us: run.p99Us,
+    errors: run.errors,
+    proxyCpuSeconds: cpu.proxySeconds,
+    cpuUsPerRequest: perRequestUs(cpu.proxySeconds),
+    systemUsPerRequest: perRequestUs(cpu.proxySystemSeconds),
+    proxyCoreShare: cpu.proxySeconds === null ? null : cpu.proxySeconds / cpu.wallSeconds,
+    machine: machineLoad(cpu, run.requests),
+    noisy: cpu.noisy,
+    cpu,
+  };
+  progress(`${target}: ${describe(result)}`);
+  return result;
 }
 
 function describe(r: KeepAliveResult): string {
