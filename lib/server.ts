@@ -69,9 +69,9 @@ export class Server implements AsyncDisposable {
   readonly #finished = Promise.withResolvers<void>();
   readonly #timers: ReturnType<typeof setTimeout>[] = [];
   #accepting = true;
-  #nextId: number;
+  readonly #firstId: number;
   readonly #idStep: number;
-  #accepted = 0;
+  #nextId: number;
 
   /** @internal Use `serve()`. */
   constructor(
@@ -80,7 +80,7 @@ export class Server implements AsyncDisposable {
     drainMs: number,
     ids: { first: number; step: number } = { first: 1, step: 1 },
   ) {
-    this.#nextId = ids.first;
+    this.#firstId = this.#nextId = ids.first;
     this.#idStep = ids.step;
     this.#listener = listener;
     this.#service = service;
@@ -99,7 +99,7 @@ export class Server implements AsyncDisposable {
 
   /** How many connections have been accepted so far. */
   get accepted(): number {
-    return this.#accepted;
+    return (this.#nextId - this.#firstId) / this.#idStep;
   }
 
   /** How many connections are open now. */
@@ -161,7 +161,6 @@ export class Server implements AsyncDisposable {
   #handle(client: Deno.TcpConn): void {
     const connection = new Connection(this.#nextId, client);
     this.#nextId += this.#idStep;
-    this.#accepted++;
     this.#open.add(connection);
     try {
       client.setNoDelay(true);
