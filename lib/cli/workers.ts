@@ -127,15 +127,20 @@ export class WorkerGroup implements Proxies {
     await promise;
     clearTimeout(timer);
     this.#statsWaiters.delete(collect);
+    if (replies.length < live.length) {
+      log.warning("{missing} of {count} workers did not report their counters within {ms} ms", {
+        missing: live.length - replies.length,
+        count: live.length,
+        ms: STATS_TIMEOUT_MS,
+      });
+    }
     return replies.sort((a, b) => a.index - b.index);
   }
 
   #supervise(worker: Worker, index: number): void {
     worker.onmessage = ({ data }: MessageEvent<FromWorker>) => {
+      // "listening" and "failed" only answer "start", which listening() handles.
       if (data.type === "stats") { for (const waiter of this.#statsWaiters) waiter(data); }
-      if (data.type === "failed") {
-        log.error("Worker {index}: {error}", { index, error: data.message });
-      }
       if (data.type !== "finished") return;
       this.losses.dropped += data.losses.dropped;
       this.losses.failed += data.losses.failed;
