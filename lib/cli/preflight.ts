@@ -5,6 +5,7 @@
  * @module
  */
 
+import { fileURLToPath } from "node:url";
 import { type Address, formatAddress } from "../address.ts";
 
 /** A network permission the proxy needs, and what for. */
@@ -65,7 +66,7 @@ export async function checkWorkerPermissions(
   if (typeof Deno.listenDatagram !== "function") missing.push("--unstable-net");
   // A `deno compile` binary carries its modules inside: they need no read permission.
   if (code.protocol === "file:" && !Deno.build.standalone) {
-    const path = decodeURIComponent(code.pathname).replace(/\/$/, "");
+    const path = fileURLToPath(code).replace(/\/$/, "");
     const { state } = await Deno.permissions.query({ name: "read", path });
     if (state !== "granted") missing.push(`--allow-read=${path}`);
   }
