@@ -72,3 +72,4 @@ export * from "./lib/pipe.ts";
 export * from "./lib/buffer_pool.ts";
 export * from "./lib/forward.ts";
 export * from "./lib/report.ts";
+export * from "./lib/ip.ts";

@@ -6,9 +6,39 @@
  */
 
 import { type Address, formatAddress } from "./address.ts";
-import type { Meter } from "./pipe.ts";
+import type { Meter, Sink } from "./pipe.ts";
 import { type ConnectionReport, reasonOf } from "./report.ts";
 import { messageOf } from "./_util.ts";
+
+/** Which way bytes travel: `up` from the client to the upstream, `down` from the upstream back. */
+export type Direction = "up" | "down";
+
+/**
+ * Wraps the sink one direction of a connection writes to: the hook for layers that must see the
+ * bytes, such as fault injection. The pipe calls the returned sink's `write(chunk)` once per chunk
+ * read and reads again only when it settles, so backpressure holds; the chunk's buffer is reused
+ * after that, so a hook that keeps bytes must copy them. `write` resolves with how many bytes of
+ * the chunk it took (the pipe writes the rest again). A hook should stop waiting when
+ * `connection.signal` aborts. With no hook the pipe writes straight to the socket.
+ *
+ * @example A hook that counts writes to the upstream
+ * ```ts
+ * import type { Layer, SinkHook } from "@minginx/minginx";
+ *
+ * let writes = 0;
+ * const countWrites: SinkHook = (sink) => ({
+ *   write(chunk) {
+ *     writes++;
+ *     return sink.write(chunk);
+ *   },
+ * });
+ * const layer: Layer = (inner) => (connection) => {
+ *   connection.intercept("up", countWrites);
+ *   return inner(connection);
+ * };
+ * ```
+ */
+export type SinkHook = (sink: Sink, connection: Connection) => Sink;
 
 /**
  * An accepted client connection on its way through the layers: the request type of a minginx
@@ -60,6 +90,8 @@ export class Connection {
   firstToFinish: "client" | "upstream" | undefined;
 
   readonly #startedAt = performance.now();
+  #upHooks: SinkHook[] | undefined;
+  #downHooks: SinkHook[] | undefined;
   readonly #abort = new AbortController();
   #cause: unknown;
   #report: ConnectionReport | undefined;
@@ -102,6 +134,33 @@ export class Connection {
     this.#cause = cause;
     this.#abort.abort(cause);
     this.#close();
+  }
+
+  /**
+   * Adds a {@linkcode SinkHook} to one direction, before the pipe starts (a layer calls it on the
+   * way in). Hooks added first sit closest to the pipe: each wraps the sink of the ones after it.
+   *
+   * @param direction Which direction's bytes it sees.
+   * @param hook Wraps that direction's sink.
+   */
+  intercept(direction: Direction, hook: SinkHook): void {
+    if (direction === "up") (this.#upHooks ??= []).push(hook);
+    else (this.#downHooks ??= []).push(hook);
+  }
+
+  /**
+   * The sink a direction writes to: `socket` itself, or `socket` wrapped in the direction's hooks.
+   *
+   * @param direction Which direction.
+   * @param socket The socket the direction writes to.
+   * @returns What the pipe writes to.
+   */
+  sinkFor(direction: Direction, socket: Sink): Sink {
+    const hooks = direction === "up" ? this.#upHooks : this.#downHooks;
+    if (hooks === undefined) return socket;
+    let sink = socket;
+    for (let i = hooks.length - 1; i >= 0; i--) sink = hooks[i](sink, this);
+    return sink;
   }
 
   /**

@@ -90,8 +90,9 @@ async function direction(
   from: Peer,
   to: Peer,
 ): Promise<void> {
+  const way = from === "client" ? "up" : "down";
   try {
-    await pipe(source, sink, from === "client" ? connection.up : connection.down);
+    await pipe(source, connection.sinkFor(way, sink), connection[way]);
   } catch (error) {
     // The first failure tears down both sockets; later ones (our own close) are ignored.
     connection.abort(pipeFailure(error, from, to));

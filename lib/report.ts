@@ -18,6 +18,10 @@
  * | `upstream_unreachable` | no upstream could be reached (DNS failure, no route, ...) |
  * | `connect_timeout` | no upstream accepted in time |
  * | `idle_timeout` | nothing moved in either direction for too long |
+ * | `over_limit` | too many connections were open and the queue was full, or the wait in it ran out |
+ * | `rate_limited` | the client opened new connections faster than its rate allows |
+ * | `denied` | the client's address is not allowed |
+ * | `fault` | an injected fault closed it on purpose |
  * | `shutdown` | the proxy stopped and its drain period ran out |
  * | `error` | an unexpected error in a layer: a bug, logged at error level |
  *
@@ -42,6 +46,10 @@ export type CloseReason =
   | "upstream_unreachable"
   | "connect_timeout"
   | "idle_timeout"
+  | "over_limit"
+  | "rate_limited"
+  | "denied"
+  | "fault"
   | "shutdown"
   | "error";
 

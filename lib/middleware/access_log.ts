@@ -38,6 +38,10 @@ const LEVELS: Record<CloseReason, LogLevel> = {
   upstream_unreachable: "warning",
   connect_timeout: "warning",
   idle_timeout: "info",
+  over_limit: "warning",
+  rate_limited: "warning",
+  denied: "info",
+  fault: "info",
   shutdown: "info",
   error: "error",
 };
