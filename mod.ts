@@ -73,3 +73,4 @@ export * from "./lib/buffer_pool.ts";
 export * from "./lib/forward.ts";
 export * from "./lib/report.ts";
 export * from "./lib/ip.ts";
+export * from "./lib/middleware/ip_filter.ts";
