@@ -74,5 +74,7 @@ export * from "./lib/forward.ts";
 export * from "./lib/report.ts";
 export * from "./lib/ip.ts";
 export * from "./lib/middleware/ip_filter.ts";
+export * from "./lib/middleware/rate_limit.ts";
 export * from "./lib/middleware/concurrency_limit.ts";
 export * from "./lib/middleware/concurrency_limit_per_client.ts";
+export * from "./lib/token_bucket.ts";

@@ -1,0 +1,177 @@
+/**
+ * The RateLimit middleware: how fast each client address may open new connections, as a token
+ * bucket with a burst, like nginx's `limit_req` but for connections.
+ *
+ * @module
+ */
+
+import type { Connection } from "../connection.ts";
+import { clientKey } from "../ip.ts";
+import { ConnectionError, type ConnectionReport } from "../report.ts";
+import type { Layer } from "../service.ts";
+import { TokenBuckets } from "../token_bucket.ts";
+
+const RATE = /^([0-9]+(?:\.[0-9]+)?)\/([sm])$/;
+const SECONDS: Record<string, number> = { s: 1, m: 60 };
+
+/**
+ * Parses a rate as operators write it, `COUNT/s` or `COUNT/m` (nginx's `r/s` and `r/m`), such as
+ * `20/s`, `2.5/s` or `600/m`.
+ *
+ * @param text The rate.
+ * @param label What the text is, for the error message.
+ * @returns The rate in tokens (here, new connections) per second.
+ * @throws {TypeError} If the text is not a rate, or its count is 0.
+ *
+ * @example Rates per second and per minute
+ * ```ts
+ * import { parseRate } from "@minginx/minginx";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parseRate("20/s"), 20);
+ * assert.equal(parseRate("600/m"), 10);
+ * assert.throws(() => parseRate("20/x"), {
+ *   name: "TypeError",
+ *   message: 'Cannot parse --rate-limit "20/x": expected COUNT/s or COUNT/m, such as 20/s',
+ * });
+ * ```
+ */
+export function parseRate(text: string, label = "--rate-limit"): number {
+  const match = RATE.exec(text);
+  const count = match ? Number(match[1]) : NaN;
+  if (!match || !Number.isFinite(count)) {
+    throw new TypeError(
+      `Cannot parse ${label} "${text}": expected COUNT/s or COUNT/m, such as 20/s`,
+    );
+  }
+  if (count === 0) {
+    throw new TypeError(`Cannot parse ${label} "${text}": expected a COUNT above 0, such as 20/s`);
+  }
+  return count / SECONDS[match[2]];
+}
+
+/**
+ * Ends a connection whose client opened connections faster than its rate allows
+ * (`rate_limited`).
+ *
+ * @example Its reason and message
+ * ```ts
+ * import { RateLimitedError } from "@minginx/minginx";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new RateLimitedError("10.0.0.1", 20, 40);
+ * assert.equal(error.reason, "rate_limited");
+ * assert.equal(
+ *   error.message,
+ *   "Client 10.0.0.1 opened connections faster than 20/s with a burst of 40",
+ * );
+ * assert.equal(new RateLimitedError("::1", 0.5, 1).message.includes("30/m"), true);
+ * ```
+ */
+export class RateLimitedError extends ConnectionError {
+  /**
+   * Creates the error for a client over its rate.
+   *
+   * @param client The client's address.
+   * @param rate The rate it went over, in connections per second.
+   * @param burst The burst it went over.
+   */
+  constructor(client: string, rate: number, burst: number) {
+    super(
+      "rate_limited",
+      `Client ${client} opened connections faster than ${
+        formatRate(rate)
+      } with a burst of ${burst}`,
+    );
+    this.name = "RateLimitedError";
+  }
+}
+
+/**
+ * Options for {@linkcode rateLimit}.
+ *
+ * @example Twenty new connections a second per client, bursts of up to forty
+ * ```ts
+ * import { parseRate, rateLimit, type RateLimitOptions } from "@minginx/minginx";
+ *
+ * const options: RateLimitOptions = { rate: parseRate("20/s"), burst: 40 };
+ * const layer = rateLimit(options);
+ * ```
+ */
+export interface RateLimitOptions {
+  /** New connections each client address may open per second, on average: above 0. */
+  rate: number;
+  /**
+   * How many new connections a client may open at once after a quiet spell: a whole number.
+   *
+   * @default {Math.max(1, Math.ceil(rate))}
+   */
+  burst?: number;
+  /**
+   * The most client addresses to remember at once, up to 2^24 (16,777,216). Past it the one seen
+   * least recently is forgotten, and starts again with a full burst if it comes back.
+   *
+   * @default {100000}
+   */
+  maxClients?: number;
+  /**
+   * The clock, in milliseconds; tests inject their own.
+   *
+   * @default {performance.now}
+   */
+  now?: () => number;
+}
+
+/**
+ * The RateLimit layer: lets each client address open `rate` new connections a second, with
+ * bursts of up to `burst`, and ends a connection over that at once with a
+ * {@linkcode RateLimitedError} (`rate_limited`), before any upstream is contacted. Open
+ * connections are not limited; see the concurrency limit for that. An IPv4 client counts as one
+ * whether written plain or IPv4-mapped. Memory stays bounded: see {@linkcode TokenBuckets}.
+ * Each process or worker counts on its own.
+ *
+ * @param options The rate, the burst and how many clients to remember.
+ * @returns The layer.
+ * @throws {RangeError} If the rate is not a finite number above 0, the burst is not a whole
+ * number of at least 1, or `maxClients` is not a whole number from 1 to 2^24 (16,777,216).
+ *
+ * @example One connection a minute per client
+ * ```ts
+ * import { forward, parseRate, rateLimit, serve, ServiceBuilder } from "@minginx/minginx";
+ * import assert from "node:assert/strict";
+ *
+ * using upstream = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const service = new ServiceBuilder()
+ *   .layer(rateLimit({ rate: parseRate("1/m"), burst: 1 }))
+ *   .service(forward({ upstreams: [upstream.addr] }));
+ * await using proxy = serve({ listen: "127.0.0.1:0", service });
+ *
+ * using _first = await Deno.connect(proxy.address);
+ * using _accepted = await upstream.accept();
+ * using second = await Deno.connect(proxy.address);
+ * assert.equal(await second.read(new Uint8Array(1)), null); // closed at once, no upstream
+ * ```
+ */
+export function rateLimit(options: RateLimitOptions): Layer<Connection, ConnectionReport> {
+  const { rate, burst, maxClients = 100_000, now } = options;
+  const most = TokenBuckets.MAX_KEYS;
+  if (!Number.isInteger(maxClients) || maxClients < 1 || maxClients > most) {
+    throw new RangeError(
+      `Cannot use maxClients ${maxClients}: expected a whole number from 1 to ${most}`,
+    );
+  }
+  const buckets = new TokenBuckets({ rate, burst, maxKeys: maxClients, now });
+  return (inner) =>
+    function rateLimit(connection: Connection): Promise<ConnectionReport> {
+      const client = clientKey(connection.clientAddress.hostname);
+      if (buckets.take(client)) return inner(connection);
+      const error = new RateLimitedError(client, buckets.rate, buckets.burst);
+      return Promise.resolve(connection.end(error));
+    };
+}
+
+/** A rate as `COUNT/s`, or as `COUNT/m` below one a second. */
+function formatRate(perSecond: number): string {
+  if (perSecond >= 1) return `${Number(perSecond.toPrecision(6))}/s`;
+  return `${Number((perSecond * 60).toPrecision(6))}/m`;
+}
