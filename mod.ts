@@ -78,3 +78,5 @@ export * from "./lib/middleware/rate_limit.ts";
 export * from "./lib/middleware/concurrency_limit.ts";
 export * from "./lib/middleware/concurrency_limit_per_client.ts";
 export * from "./lib/token_bucket.ts";
+export * from "./lib/middleware/faults.ts";
+export * from "./lib/middleware/faults/spec.ts";

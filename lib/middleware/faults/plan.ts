@@ -1,0 +1,119 @@
+/**
+ * Turns the options of one fault into what a connection that draws it gets: the hooks for its
+ * direction, in the order they act, and a reset-after time. Checks the options on the way.
+ *
+ * @module
+ */
+
+import type { Direction, SinkHook } from "../../connection.ts";
+import { MAX_DURATION_MS } from "../../duration.ts";
+import type { FaultOptions } from "../faults.ts";
+import { bandwidth } from "./bandwidth.ts";
+import { blackhole } from "./blackhole.ts";
+import { latency } from "./latency.ts";
+import { resetAfterBytes } from "./reset.ts";
+import { slicer } from "./slicer.ts";
+
+/** A fault checked and ready: what a connection that draws it gets. */
+export interface Plan {
+  /** The chance, from 0 to 1, that a connection gets the fault. */
+  probability: number;
+  /** The direction the hooks go on. */
+  way: Direction;
+  /** The hooks, the one nearest the pipe first: reset after bytes, latency, slicing, bandwidth. */
+  hooks: SinkHook[];
+  /** Milliseconds after the upstream connects to reset the connection, if ever. */
+  resetAfter: number | undefined;
+}
+
+const FAULT_FIELDS = [
+  "latency",
+  "jitter",
+  "bandwidth",
+  "slice",
+  "resetAfterBytes",
+  "resetAfter",
+  "blackhole",
+] as const;
+
+/**
+ * Checks one fault's options and builds what a connection that draws it gets.
+ *
+ * @param options The fault.
+ * @param fault Makes the error a reset ends a connection with, from its message.
+ * @returns The fault, ready to apply.
+ * @throws {TypeError} If the direction is unknown, the fault has nothing to inject, or
+ * `sliceDelay` comes without `slice`.
+ * @throws {RangeError} If a number is out of range, named with its field and value.
+ */
+export function planOf(options: FaultOptions, fault: (message: string) => Error): Plan {
+  const { direction } = options;
+  if (direction !== "upstream" && direction !== "downstream") {
+    throw new TypeError(
+      `Cannot use fault direction "${direction}": expected upstream or downstream`,
+    );
+  }
+  if (options.sliceDelay !== undefined && options.slice === undefined) {
+    throw new TypeError(
+      `Cannot use fault sliceDelay ${options.sliceDelay} without slice: expected slice as well`,
+    );
+  }
+  if (!FAULT_FIELDS.some((field) => options[field] !== undefined && options[field] !== false)) {
+    throw new TypeError(
+      `Cannot use ${direction} fault with nothing to inject: expected one of ${
+        FAULT_FIELDS.join(", ")
+      }`,
+    );
+  }
+  const probability = options.probability ?? 1;
+  if (typeof probability !== "number" || !(probability >= 0 && probability <= 1)) {
+    throw new RangeError(
+      `Cannot use fault probability ${probability}: expected a number from 0 to 1`,
+    );
+  }
+  const delay = checkMs("latency", options.latency ?? 0);
+  const jitter = checkMs("jitter", options.jitter ?? 0);
+  const sliceDelay = checkMs("sliceDelay", options.sliceDelay ?? 0);
+  const resetAfter = options.resetAfter === undefined
+    ? undefined
+    : checkMs("resetAfter", options.resetAfter);
+  const limit = options.resetAfterBytes === undefined
+    ? undefined
+    : checkCount("resetAfterBytes", options.resetAfterBytes, 0);
+  const slice = options.slice === undefined ? undefined : checkCount("slice", options.slice, 1);
+  const rate = options.bandwidth === undefined
+    ? undefined
+    : checkCount("bandwidth", options.bandwidth, 1);
+  const way = direction === "upstream" ? "up" : "down";
+  const hooks: SinkHook[] = [];
+  if (options.blackhole) {
+    hooks.push(blackhole()); // nothing passes it, so nothing behind it would act
+  } else {
+    if (limit !== undefined) {
+      const message = `Reset after ${limit} bytes ${direction}, as a fault`;
+      hooks.push(resetAfterBytes(limit, way, () => fault(message)));
+    }
+    if (delay > 0 || jitter > 0) hooks.push(latency(delay, jitter));
+    if (slice !== undefined) hooks.push(slicer(slice, sliceDelay));
+    if (rate !== undefined) hooks.push(bandwidth(rate));
+  }
+  return { probability, way, hooks, resetAfter };
+}
+
+function checkMs(field: string, ms: number): number {
+  if (!Number.isInteger(ms) || ms < 0 || ms > MAX_DURATION_MS) {
+    throw new RangeError(
+      `Cannot use fault ${field} ${ms}: expected whole milliseconds from 0 to ${MAX_DURATION_MS}`,
+    );
+  }
+  return ms;
+}
+
+function checkCount(field: string, count: number, min: number): number {
+  if (!Number.isSafeInteger(count) || count < min) {
+    throw new RangeError(
+      `Cannot use fault ${field} ${count}: expected a whole number, at least ${min}`,
+    );
+  }
+  return count;
+}
