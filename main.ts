@@ -9,7 +9,8 @@ import { dispose, getLogger } from "@logtape/logtape";
 import denoJson from "./deno.json" with { type: "json" };
 import { messageOf } from "./lib/_util.ts";
 import { type Address, formatAddress } from "./lib/address.ts";
-import { type CliOptions, helpText, parseCliArgs, UsageError } from "./lib/cli/args.ts";
+import { type CliOptions, parseCliArgs, UsageError } from "./lib/cli/args.ts";
+import { helpText } from "./lib/cli/help.ts";
 import { configureLogging, type LogLosses } from "./lib/cli/logging.ts";
 import { checkNetPermissions, checkWorkerPermissions } from "./lib/cli/preflight.ts";
 import { DRAIN_MS, startProxy } from "./lib/cli/proxy.ts";
@@ -80,6 +81,11 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
     workers: options.workers === 1 ? "1 thread" : `${options.workers} workers`,
     upstreams: upstreams.map(formatAddress).join(", "),
   });
+  if (options.faults.length > 0) {
+    log.warning("Fault injection is on, as --fault asks: {faults}", {
+      faults: JSON.stringify(options.faults),
+    });
+  }
   hooks.onListening?.(proxies.address);
 
   let signals = 0;

@@ -7,7 +7,8 @@
 import { parseArgs } from "node:util";
 import { messageOf } from "../_util.ts";
 import { type Address, parseAddress } from "../address.ts";
-import { formatDuration, parseDuration } from "../duration.ts";
+import { parseDuration } from "../duration.ts";
+import { LAYER_FLAGS, type LayerFlags, parseLayerFlags } from "./layer_flags.ts";
 
 /** A mistake in the command line; the CLI prints its message and exits with code 2. */
 export class UsageError extends Error {
@@ -26,7 +27,7 @@ export const LOG_LEVELS = ["debug", "info", "warning", "error"] as const;
 export const LOG_FORMATS = ["pretty", "json"] as const;
 
 /** Everything the command line says, with defaults filled in. */
-export interface CliOptions {
+export interface CliOptions extends LayerFlags {
   /** Where to listen. */
   listen: Address;
   /** Where to forward, round-robin. */
@@ -69,7 +70,7 @@ export const MAX_WORKERS = 256;
  * @throws {UsageError} For an unknown flag, a missing value, or a malformed value.
  */
 export function parseCliArgs(args: string[]): CliOptions {
-  const { values, positionals } = parseFlags(args);
+  const { values, positionals, tokens } = parseFlags(args);
   if (positionals.length > 0) {
     throw new UsageError(`Unexpected argument "${positionals[0]}": options start with - or --`);
   }
@@ -87,6 +88,7 @@ export function parseCliArgs(args: string[]): CliOptions {
       logLevel: oneOf(values["log-level"] ?? DEFAULTS.logLevel, LOG_LEVELS, "--log-level"),
       logFormat: oneOf(values["log-format"] ?? DEFAULTS.logFormat, LOG_FORMATS, "--log-format"),
       workers: workersFlag(values.workers),
+      ...parseLayerFlags(values, tokens),
       help: values.help ?? false,
       version: values.version ?? false,
     };
@@ -100,7 +102,9 @@ function parseFlags(args: string[]) {
     return parseArgs({
       args,
       allowPositionals: true,
+      tokens: true,
       options: {
+        ...LAYER_FLAGS,
         listen: { type: "string", short: "l" },
         upstream: { type: "string", short: "u", multiple: true },
         "connect-timeout": { type: "string" },
@@ -158,45 +162,4 @@ function oneOf<T extends string>(value: string, allowed: readonly T[], flag: str
   if ((allowed as readonly string[]).includes(value)) return value as T;
   const list = `${allowed.slice(0, -1).join(", ")} or ${allowed.at(-1)}`;
   throw new UsageError(`Cannot parse ${flag} "${value}": expected ${list}`);
-}
-
-/**
- * The `--help` text.
- *
- * @param version The version to show.
- * @returns The text, ending in a newline.
- */
-export function helpText(version: string): string {
-  return `minginx ${version}: a TCP reverse proxy and load balancer
-
-Usage: deno run --allow-net=LISTEN,UPSTREAM[,UPSTREAM...] main.ts [options]
-
-Options:
-  -l, --listen HOST:PORT          Where to accept connections
-                                  (default: ${DEFAULTS.listen})
-  -u, --upstream HOST:PORT        Where to forward; repeat it for several, used round-robin,
-                                  and a refused connect moves on to the next
-                                  (default: ${DEFAULTS.upstream})
-      --connect-timeout DURATION  Time allowed to connect to an upstream
-                                  (default: ${formatDuration(DEFAULTS.connectTimeout)})
-      --idle-timeout DURATION     Close a connection after this long with no traffic; 0 = never
-                                  (default: ${formatDuration(DEFAULTS.idleTimeout)})
-      --log-level LEVEL           ${LOG_LEVELS.join(", ")} (default: ${DEFAULTS.logLevel})
-      --log-format FORMAT         pretty, or json for one JSON object a line
-                                  (default: ${DEFAULTS.logFormat})
-  -w, --workers N                 Threads sharing the listening port (SO_REUSEPORT), or auto
-                                  for one per core (${navigator.hardwareConcurrency} here); more than 1
-                                  needs Deno's --unstable-net (default: ${DEFAULTS.workers})
-  -h, --help                      Show this help and exit
-  -V, --version                   Show the version and exit
-
-HOST:PORT takes a hostname, an IPv4 address, or an IPv6 address in brackets: [::1]:8081.
-DURATION is a number and a unit (ms, s, m, h), or several: 500ms, 5s, 10m, 1h30m.
---allow-net needs exactly the listen address and every upstream, written as given here.
-SIGINT or SIGTERM stops accepting and gives open connections 10s to finish; a second
-signal closes them at once.
-
-Example:
-  deno run --allow-net=${DEFAULTS.listen},${DEFAULTS.upstream} main.ts -l ${DEFAULTS.listen} -u ${DEFAULTS.upstream}
-`;
 }

@@ -14,6 +14,7 @@ import { serve } from "../serve.ts";
 import type { Server } from "../server.ts";
 import { ServiceBuilder } from "../service.ts";
 import type { CliOptions } from "./args.ts";
+import { type LayerFlags, optionalLayers } from "./layer_flags.ts";
 
 /** How the CLI's proxies stop: open connections get this long to finish after a signal. */
 export const DRAIN_MS = 10_000;
@@ -24,10 +25,13 @@ export interface Sharing {
   reusePort: boolean;
   /** This proxy numbers its connections from `first` by `step`. */
   connectionIds: { first: number; step: number };
+  /** How many proxies share the port: `--max-connections` and `--queue` are split among them. */
+  workers: number;
 }
 
 /**
- * Starts the access log, timeout and forward stack on the listen address.
+ * Starts the stack the flags describe on the listen address: the access log, the access rules
+ * and limits that were asked for, the timeouts, any faults, and forward.
  *
  * @param options The parsed flags.
  * @param sharing Set when several workers share the port.
@@ -35,16 +39,35 @@ export interface Sharing {
  * @throws {Deno.errors.AddrInUse} And other listen errors, naming the address.
  */
 export function startProxy(
-  options: Pick<CliOptions, "listen" | "upstreams" | "connectTimeout" | "idleTimeout">,
+  options:
+    & Pick<CliOptions, "listen" | "upstreams" | "connectTimeout" | "idleTimeout">
+    & LayerFlags,
   sharing?: Sharing,
 ): Server {
+  const { limits, faults } = optionalLayers(shareOut(options, sharing?.workers ?? 1));
+  let builder = new ServiceBuilder<Connection, ConnectionReport>().layer(accessLog());
+  for (const layer of limits) builder = builder.layer(layer);
+  builder = builder.layer(timeout({ connect: options.connectTimeout, idle: options.idleTimeout }));
+  if (faults) builder = builder.layer(faults);
   return serve({
     listen: options.listen,
     drainTimeout: DRAIN_MS,
-    ...sharing,
-    service: new ServiceBuilder<Connection, ConnectionReport>()
-      .layer(accessLog())
-      .layer(timeout({ connect: options.connectTimeout, idle: options.idleTimeout }))
-      .service(forward({ upstreams: options.upstreams })),
+    reusePort: sharing?.reusePort,
+    connectionIds: sharing?.connectionIds,
+    service: builder.service(forward({ upstreams: options.upstreams })),
   });
+}
+
+/** Each of `workers` proxies gets its share of the overall connection limit and queue. */
+function shareOut(flags: LayerFlags, workers: number): LayerFlags {
+  if (!flags.maxConnections || workers === 1) return flags;
+  const { max, queue, queueTimeout } = flags.maxConnections;
+  return {
+    ...flags,
+    maxConnections: {
+      max: Math.max(1, Math.floor(max / workers)),
+      queue: Math.ceil(queue / workers),
+      queueTimeout,
+    },
+  };
 }

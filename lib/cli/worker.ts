@@ -58,7 +58,11 @@ async function start({ index: n, count, options }: ToWorker & { type: "start" })
   index = n;
   losses = await configureLogging(options.logLevel, options.logFormat);
   try {
-    server = startProxy(options, { reusePort: true, connectionIds: { first: n, step: count } });
+    server = startProxy(options, {
+      reusePort: true,
+      connectionIds: { first: n, step: count },
+      workers: count,
+    });
   } catch (error) {
     await dispose();
     scope.postMessage({ type: "failed", message: messageOf(error) });

@@ -1,0 +1,76 @@
+/**
+ * The `--help` text.
+ *
+ * @module
+ */
+
+import { formatDuration } from "../duration.ts";
+import { DEFAULTS, LOG_LEVELS } from "./args.ts";
+import { DEFAULT_QUEUE_TIMEOUT_MS } from "./layer_flags.ts";
+
+/**
+ * The `--help` text.
+ *
+ * @param version The version to show.
+ * @returns The text, ending in a newline.
+ */
+export function helpText(version: string): string {
+  return `minginx ${version}: a TCP reverse proxy and load balancer
+
+Usage: deno run --allow-net=LISTEN,UPSTREAM[,UPSTREAM...] main.ts [options]
+
+Options:
+  -l, --listen HOST:PORT          Where to accept connections
+                                  (default: ${DEFAULTS.listen})
+  -u, --upstream HOST:PORT        Where to forward; repeat it for several, used round-robin,
+                                  and a refused connect moves on to the next
+                                  (default: ${DEFAULTS.upstream})
+      --connect-timeout DURATION  Time allowed to connect to an upstream
+                                  (default: ${formatDuration(DEFAULTS.connectTimeout)})
+      --idle-timeout DURATION     Close a connection after this long with no traffic; 0 = never
+                                  (default: ${formatDuration(DEFAULTS.idleTimeout)})
+      --log-level LEVEL           ${LOG_LEVELS.join(", ")} (default: ${DEFAULTS.logLevel})
+      --log-format FORMAT         pretty, or json for one JSON object a line
+                                  (default: ${DEFAULTS.logFormat})
+Access and limits (checked in this order; a connection turned away never reaches an upstream):
+      --allow CIDR                Let clients in this block in; repeat it. 10.0.0.0/8, ::1, all
+      --deny CIDR                 Turn clients in this block away (denied); repeat it. --allow
+                                  and --deny rules are checked in the order given, the first
+                                  match wins; with any --allow, a client no rule matches is denied
+      --rate-limit COUNT/s        New connections a client address may open per second (or /m);
+                                  more are closed at once (rate_limited)
+      --rate-burst N              How many it may open at once before the rate applies
+                                  (default: the rate's COUNT)
+      --max-connections-per-ip N  Open connections a client address may have (over_limit)
+      --max-connections N         Open connections in all; more wait in the queue
+      --queue N                   How many connections may wait for a slot (default: 0)
+      --queue-timeout DURATION    How long one may wait before it is closed (over_limit);
+                                  0 = until a slot frees
+                                  (default: ${formatDuration(DEFAULT_QUEUE_TIMEOUT_MS)})
+
+Fault injection, for testing other systems (see README.md for the grammar):
+      --fault DIRECTION:KEY=VALUE,...
+                                  DIRECTION is upstream (client to upstream) or downstream;
+                                  keys: latency, jitter, bandwidth, slice, slice-delay,
+                                  reset-after-bytes, reset-after, blackhole, probability.
+                                  Example: --fault upstream:latency=100ms,jitter=20ms
+
+Running:
+  -w, --workers N                 Threads sharing the listening port (SO_REUSEPORT), or auto
+                                  for one per core (${navigator.hardwareConcurrency} here); more than 1
+                                  needs Deno's --unstable-net (default: ${DEFAULTS.workers}).
+                                  --max-connections and --queue are shared out among workers;
+                                  per-address limits and rates count in each worker
+  -h, --help                      Show this help and exit
+  -V, --version                   Show the version and exit
+
+HOST:PORT takes a hostname, an IPv4 address, or an IPv6 address in brackets: [::1]:8081.
+DURATION is a number and a unit (ms, s, m, h), or several: 500ms, 5s, 10m, 1h30m.
+--allow-net needs exactly the listen address and every upstream, written as given here.
+SIGINT or SIGTERM stops accepting and gives open connections 10s to finish; a second
+signal closes them at once.
+
+Example:
+  deno run --allow-net=${DEFAULTS.listen},${DEFAULTS.upstream} main.ts -l ${DEFAULTS.listen} -u ${DEFAULTS.upstream}
+`;
+}

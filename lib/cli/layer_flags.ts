@@ -1,0 +1,140 @@
+/**
+ * The flags for the optional layers: access rules, rate and connection limits, and faults. They
+ * parse into plain data, which a worker receives as it is, and {@linkcode optionalLayers} turns
+ * into layers in the order a connection meets them.
+ *
+ * @module
+ */
+
+import type { Connection } from "../connection.ts";
+import { parseCidr } from "../ip.ts";
+import { concurrencyLimit } from "../middleware/concurrency_limit.ts";
+import { concurrencyLimitPerClient } from "../middleware/concurrency_limit_per_client.ts";
+import { type FaultOptions, faults } from "../middleware/faults.ts";
+import { parseFault } from "../middleware/faults/spec.ts";
+import { ipFilter, type IpRule } from "../middleware/ip_filter.ts";
+import { parseRate, rateLimit } from "../middleware/rate_limit.ts";
+import type { ConnectionReport } from "../report.ts";
+import type { Layer } from "../service.ts";
+import { parseDuration } from "../duration.ts";
+
+/** What the optional layers' flags say. Every field is plain data. */
+export interface LayerFlags {
+  /** `--allow` and `--deny`, in command-line order. */
+  ipRules: IpRule[];
+  /** `--rate-limit` in connections per second, with `--rate-burst`. */
+  rateLimit?: { rate: number; burst: number };
+  /** `--max-connections-per-ip`. */
+  maxConnectionsPerIp?: number;
+  /** `--max-connections`, with `--queue` and `--queue-timeout` in milliseconds. */
+  maxConnections?: { max: number; queue: number; queueTimeout: number };
+  /** `--fault`, each as given. */
+  faults: FaultOptions[];
+}
+
+/** The parseArgs options for these flags. */
+export const LAYER_FLAGS = {
+  allow: { type: "string", multiple: true },
+  deny: { type: "string", multiple: true },
+  "rate-limit": { type: "string" },
+  "rate-burst": { type: "string" },
+  "max-connections-per-ip": { type: "string" },
+  "max-connections": { type: "string" },
+  queue: { type: "string" },
+  "queue-timeout": { type: "string" },
+  fault: { type: "string", multiple: true },
+} as const;
+
+/** How long a queued connection waits for a slot unless `--queue-timeout` says otherwise. */
+export const DEFAULT_QUEUE_TIMEOUT_MS = 5_000;
+
+type Values = Record<string, string | string[] | boolean | undefined>;
+type Token = { kind: string; name?: string; value?: string };
+
+/**
+ * Reads the layer flags from parseArgs' values and tokens (the tokens keep `--allow` and `--deny`
+ * in the order they were given, since the first matching rule wins).
+ *
+ * @param values What parseArgs returned as `values`.
+ * @param tokens What parseArgs returned as `tokens`.
+ * @returns The layer flags.
+ * @throws {TypeError} For a malformed value or a flag that needs another; the CLI reports it as
+ * a usage error.
+ */
+export function parseLayerFlags(values: Values, tokens: readonly Token[]): LayerFlags {
+  const ipRules: IpRule[] = [];
+  for (const token of tokens) {
+    if (token.kind !== "option" || (token.name !== "allow" && token.name !== "deny")) continue;
+    const cidr = token.value ?? "";
+    parseCidr(cidr, `--${token.name}`);
+    ipRules.push({ action: token.name, cidr });
+  }
+  const flags: LayerFlags = {
+    ipRules,
+    faults: ((values.fault ?? []) as string[]).map((text) => parseFault(text, "--fault")),
+  };
+  const rate = values["rate-limit"] as string | undefined;
+  const burst = values["rate-burst"] as string | undefined;
+  if (rate !== undefined) {
+    const perSecond = parseRate(rate, "--rate-limit");
+    flags.rateLimit = {
+      rate: perSecond,
+      burst: burst === undefined ? Math.max(1, Math.ceil(perSecond)) : count(burst, "--rate-burst"),
+    };
+  } else if (burst !== undefined) needs("--rate-burst", "--rate-limit");
+  const perIp = values["max-connections-per-ip"] as string | undefined;
+  if (perIp !== undefined) flags.maxConnectionsPerIp = count(perIp, "--max-connections-per-ip");
+  const max = values["max-connections"] as string | undefined;
+  const queue = values.queue as string | undefined;
+  const queueTimeout = values["queue-timeout"] as string | undefined;
+  if (max !== undefined) {
+    flags.maxConnections = {
+      max: count(max, "--max-connections"),
+      queue: queue === undefined ? 0 : count(queue, "--queue", 0),
+      queueTimeout: queueTimeout === undefined
+        ? DEFAULT_QUEUE_TIMEOUT_MS
+        : parseDuration(queueTimeout, "--queue-timeout"),
+    };
+    if (queueTimeout !== undefined && flags.maxConnections.queue === 0) {
+      needs("--queue-timeout", "--queue");
+    }
+  } else if (queue !== undefined) needs("--queue", "--max-connections");
+  else if (queueTimeout !== undefined) needs("--queue-timeout", "--max-connections and --queue");
+  return flags;
+}
+
+/**
+ * The layers the flags ask for, outermost first: the access rules, the rate limit, the
+ * per-client and then the overall connection limit, and the faults. A connection turned away by
+ * one never reaches (or counts against) the ones after it.
+ *
+ * @param flags What the flags say.
+ * @returns The layers, in the order to add them after the access log and before the timeout,
+ * except faults, which go right before forward.
+ */
+export function optionalLayers(
+  flags: LayerFlags,
+): { limits: Layer<Connection, ConnectionReport>[]; faults?: Layer<Connection, ConnectionReport> } {
+  const limits: Layer<Connection, ConnectionReport>[] = [];
+  if (flags.ipRules.length > 0) limits.push(ipFilter({ rules: flags.ipRules }));
+  if (flags.rateLimit) limits.push(rateLimit(flags.rateLimit));
+  if (flags.maxConnectionsPerIp !== undefined) {
+    limits.push(concurrencyLimitPerClient({ max: flags.maxConnectionsPerIp }));
+  }
+  if (flags.maxConnections) limits.push(concurrencyLimit(flags.maxConnections));
+  return { limits, faults: flags.faults.length > 0 ? faults(flags.faults) : undefined };
+}
+
+function count(text: string, flag: string, lowest = 1): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < lowest) {
+    throw new TypeError(
+      `Cannot parse ${flag} "${text}": expected a whole number, at least ${lowest}`,
+    );
+  }
+  return n;
+}
+
+function needs(flag: string, other: string): never {
+  throw new TypeError(`Option ${flag} needs ${other}: add it, or drop ${flag}`);
+}
