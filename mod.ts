@@ -8,21 +8,24 @@
  * The library never prints and never exits. It logs through LogTape under the `minginx`
  * category, which stays silent until the application configures LogTape.
  *
- * @example A proxy with a layer of your own
+ * @example A custom layer composed with the built-in ones
  * ```ts
  * import {
  *   accessLog,
+ *   concurrencyLimit,
  *   type Connection,
  *   type ConnectionReport,
  *   forward,
+ *   ipFilter,
  *   type Layer,
+ *   rateLimit,
  *   serve,
  *   ServiceBuilder,
  *   timeout,
  * } from "@minginx/minginx";
  * import assert from "node:assert/strict";
  *
- * // A layer that counts the bytes its connections forwarded.
+ * // A layer of your own: count the bytes its connections forwarded.
  * let total = 0;
  * const countBytes: Layer<Connection, ConnectionReport> = (inner) =>
  *   async function countBytes(connection) {
@@ -34,6 +37,9 @@
  * using upstream = Deno.listen({ hostname: "127.0.0.1", port: 0 });
  * const service = new ServiceBuilder<Connection, ConnectionReport>()
  *   .layer(accessLog())
+ *   .layer(ipFilter({ rules: [{ action: "allow", cidr: "127.0.0.0/8" }] }))
+ *   .layer(rateLimit({ rate: 20, burst: 40 }))
+ *   .layer(concurrencyLimit({ max: 100, queue: 10, queueTimeout: 2_000 }))
  *   .layer(countBytes)
  *   .layer(timeout({ connect: 2_000, idle: 60_000 }))
  *   .service(forward({ upstreams: [upstream.addr] }));
@@ -77,6 +83,6 @@ export * from "./lib/middleware/ip_filter.ts";
 export * from "./lib/middleware/rate_limit.ts";
 export * from "./lib/middleware/concurrency_limit.ts";
 export * from "./lib/middleware/concurrency_limit_per_client.ts";
-export * from "./lib/token_bucket.ts";
 export * from "./lib/middleware/faults.ts";
 export * from "./lib/middleware/faults/spec.ts";
+export * from "./lib/token_bucket.ts";
