@@ -3,7 +3,7 @@
  * process, with its output read line by line.
  */
 
-import { within, writeAll } from "./_helpers.ts";
+import { startEcho, within, writeAll } from "./_helpers.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -31,6 +31,31 @@ export async function openConnection(port: number): Promise<Deno.TcpConn> {
   await writeAll(client, new Uint8Array([1]));
   await within(5_000, "first echo", client.read(new Uint8Array(1)));
   return client;
+}
+
+/**
+ * The CLI in front of an in-process echo upstream, run with exactly the --allow-net it needs and
+ * `extraArgs`; resolves once it listens.
+ */
+export async function cliBeforeEcho(extraArgs: string[] = []) {
+  const echo = startEcho();
+  const port = freePort();
+  const upstream = `127.0.0.1:${echo.address.port}`;
+  const proxy = new CliProcess(
+    ["-l", `127.0.0.1:${port}`, "-u", upstream, ...extraArgs],
+    `127.0.0.1:${port},${upstream}`,
+  );
+  await proxy.waitFor(/listening on/);
+  return {
+    proxy,
+    echo,
+    port,
+    upstream,
+    async [Symbol.asyncDispose]() {
+      await proxy[Symbol.asyncDispose]();
+      await echo.close();
+    },
+  };
 }
 
 /** Runs `main.ts` to completion and returns its exit code and output. */

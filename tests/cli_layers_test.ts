@@ -5,29 +5,8 @@
 
 import assert from "node:assert/strict";
 import { parseCliArgs } from "../lib/cli/args.ts";
-import { CliProcess, freePort, runCli } from "./_cli.ts";
-import { randomBytes, readToEnd, sha256, startEcho, within, writeAll } from "./_helpers.ts";
-
-/** The CLI in front of an in-process echo upstream, with the given extra flags. */
-async function cliBeforeEcho(extraArgs: string[]) {
-  const echo = startEcho();
-  const port = freePort();
-  const upstream = `127.0.0.1:${echo.address.port}`;
-  const proxy = new CliProcess(
-    ["-l", `127.0.0.1:${port}`, "-u", upstream, ...extraArgs],
-    `127.0.0.1:${port},${upstream}`,
-  );
-  await proxy.waitFor(/listening on/);
-  return {
-    proxy,
-    echo,
-    port,
-    async [Symbol.asyncDispose]() {
-      await proxy[Symbol.asyncDispose]();
-      await echo.close();
-    },
-  };
-}
+import { cliBeforeEcho, runCli } from "./_cli.ts";
+import { randomBytes, readToEnd, sha256, within, writeAll } from "./_helpers.ts";
 
 /** Sends `bytes`, half-closes, and returns the SHA-256 of everything that comes back. */
 async function roundTrip(port: number, bytes: Uint8Array): Promise<string> {

@@ -1,28 +1,7 @@
 import assert from "node:assert/strict";
 import denoJson from "../deno.json" with { type: "json" };
-import { CliProcess, freePort, openConnection, runCli, waitForPort } from "./_cli.ts";
+import { cliBeforeEcho, freePort, openConnection, runCli, waitForPort } from "./_cli.ts";
 import { drain, randomBytes, readToEnd, sha256, startEcho, within, writeAll } from "./_helpers.ts";
-
-/** The CLI in front of an in-process echo upstream, run with exactly the --allow-net it needs. */
-async function cliBeforeEcho(extraArgs: string[] = []) {
-  const echo = startEcho();
-  const port = freePort();
-  const upstream = `127.0.0.1:${echo.address.port}`;
-  const proxy = new CliProcess(
-    ["-l", `127.0.0.1:${port}`, "-u", upstream, ...extraArgs],
-    `127.0.0.1:${port},${upstream}`,
-  );
-  await proxy.waitFor(/listening on/);
-  return {
-    proxy,
-    port,
-    upstream,
-    async [Symbol.asyncDispose]() {
-      await proxy[Symbol.asyncDispose]();
-      await echo.close();
-    },
-  };
-}
 
 Deno.test("CLI --help lists every option with its default and exits 0", async () => {
   const { code, stdout, stderr } = await runCli(["--help"]);
