@@ -2,7 +2,8 @@
  * Every headline figure of every workload, for every target, with its ratio to nginx's and to a
  * direct connection's where that means something: rates and latencies against both (how much
  * of a direct connection's rate a proxy keeps, how it compares with nginx), costs (CPU time,
- * memory) against nginx only, since a direct connection has no proxy to cost anything.
+ * memory) against nginx only, since a direct connection has no proxy to cost anything; and
+ * minginx with layers against bare minginx, for what the layer stack costs.
  *
  * @module
  */
@@ -59,7 +60,22 @@ export interface Figure {
   byTarget: Partial<Record<Target, TargetFigure>>;
   /** minginx over nginx and over HAProxy; `null` where either has no figure. */
   minginx: { nginx: Ratio | null; haproxy: Ratio | null };
+  /** minginx-layers over bare minginx; `null` where either has no figure. */
+  layerStack: Ratio | null;
 }
+
+/**
+ * The figures the layer stack's cost is reported for, as minginx-layers over bare minginx: the
+ * proxy's CPU per request, per connection and per GiB, and its memory per idle connection.
+ */
+export const LAYER_STACK_FIGURES = [
+  "cpuPerRequest",
+  "cpuPerConnection",
+  "cpuPerGiBUp",
+  "cpuPerGiBDown",
+  "cpuPerGiBBoth",
+  "kibPerIdleConnection",
+] as const;
 
 type Meta = Pick<Figure, "id" | "label" | "unit" | "digits" | "kind">;
 
@@ -82,6 +98,7 @@ function figure<R extends Run>(meta: Meta, runs: R[], value: (run: R) => number 
       nginx: compare(runs, value, "minginx", "nginx"),
       haproxy: compare(runs, value, "minginx", "haproxy"),
     },
+    layerStack: compare(runs, value, "minginx-layers", "minginx"),
   };
 }
 

@@ -49,7 +49,8 @@ const QUICK = { duration: "2s", warmup: "1s", bulk: "1s", idle: "500", settle: "
 /** The help text. */
 export const HELP = `Usage: deno task bench [options]
 
-Measures minginx against nginx (stream), HAProxy (mode tcp) and a direct connection, in one run.
+Measures minginx against nginx (stream), HAProxy (mode tcp) and a direct connection, in one run,
+and minginx-layers (minginx with five layers that never touch bytes) against bare minginx.
 Proxies are pinned to CPU 0; wrk, iperf3 and the upstream servers to CPU 1.
 
 Workloads:
@@ -63,7 +64,7 @@ A workload whose load generator (wrk, iperf3) is not installed is skipped with a
 so is a proxy that is not installed.
 
 Options:
-  --quick               A smoke test of every workload in under a minute, judging nothing:
+  --quick               A smoke test of every workload in about a minute, judging nothing:
                         the defaults become --duration ${QUICK.duration} --warmup ${QUICK.warmup}
                         --bulk-duration ${QUICK.bulk} --idle ${QUICK.idle} --settle ${QUICK.settle}
                         and no bulk warm-up (flags given still win)
@@ -75,7 +76,8 @@ Options:
   --idle N              Connections held open for the memory reading (default: ${NORMAL.idle})
   --settle DURATION     Wait before each memory reading (default: ${NORMAL.settle})
   --rounds N            Repeat every measurement N times and report medians (default: 1)
-  --only LIST           Targets, comma-separated: ${TARGETS.join(",")} (default: all)
+  --targets LIST        Targets, comma-separated: ${TARGETS.join(",")}
+                        (default: all; --only is the same)
   --workloads LIST      Workloads, comma-separated: ${WORKLOADS.join(",")} (default: all)
   --out DIR             Where latest.md and latest.json go (default: bench/results)
   -h, --help            Show this help
@@ -102,12 +104,16 @@ export function parseOptions(args: string[]): BenchOptions {
       idle: { type: "string" },
       settle: { type: "string" },
       rounds: { type: "string", default: "1" },
-      only: { type: "string", default: TARGETS.join(",") },
+      targets: { type: "string" },
+      only: { type: "string" },
       workloads: { type: "string", default: WORKLOADS.join(",") },
       out: { type: "string", default: new URL("./results", import.meta.url).pathname },
       help: { type: "boolean", short: "h", default: false },
     },
   });
+  if (values.targets !== undefined && values.only !== undefined) {
+    throw new Error("Cannot use both --targets and --only: they are the same flag");
+  }
   const defaults = values.quick ? QUICK : NORMAL;
   const durationSeconds = wholeSeconds(values.duration ?? defaults.duration, "--duration", 1);
   const warmupSeconds = wholeSeconds(values.warmup ?? defaults.warmup, "--warmup", 0);
@@ -124,7 +130,9 @@ export function parseOptions(args: string[]): BenchOptions {
     idleConnections: positiveInteger(values.idle ?? defaults.idle, "--idle"),
     settleMs: parseDuration(values.settle ?? defaults.settle, "--settle"),
     rounds: positiveInteger(values.rounds, "--rounds"),
-    targets: list(values.only, TARGETS, "--only"),
+    targets: values.only !== undefined
+      ? list(values.only, TARGETS, "--only")
+      : list(values.targets ?? TARGETS.join(","), TARGETS, "--targets"),
     workloads: list(values.workloads, WORKLOADS, "--workloads"),
     outDir: values.out,
     help: values.help,

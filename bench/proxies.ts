@@ -1,7 +1,8 @@
 /**
  * The proxies under test, each started on one core in front of a given upstream: minginx as a
- * `deno run` subprocess, nginx's stream proxy and HAProxy in TCP mode with configurations
- * generated into a temporary directory, and "direct", which is no proxy at all.
+ * `deno run` subprocess, bare and with a stack of layers that never touch bytes, nginx's stream
+ * proxy and HAProxy in TCP mode with configurations generated into a temporary directory, and
+ * "direct", which is no proxy at all.
  *
  * @module
  */
@@ -10,9 +11,30 @@ import { freePort, HOST, waitForAccept } from "./net.ts";
 import { type Child, hasProgram, makeTempDir, removeTempDir, spawn } from "./resources.ts";
 
 /** Every target the benchmark knows, in the order they run. */
-export const TARGETS = ["minginx", "nginx", "haproxy", "direct"] as const;
+export const TARGETS = ["minginx", "minginx-layers", "nginx", "haproxy", "direct"] as const;
 /** One of {@linkcode TARGETS}. */
 export type Target = typeof TARGETS[number];
+
+/**
+ * The flags `minginx-layers` adds to the bare minginx command line: five layers (an IP filter, a
+ * rate limit, a per-IP and a global connection limit, a fault that never fires) that let every
+ * connection of the benchmark through and never touch its bytes. The limits are far above what
+ * any workload reaches, the idle workload's held connections included.
+ */
+export const LAYER_ARGS: readonly string[] = [
+  "--allow",
+  "127.0.0.0/8",
+  "--rate-limit",
+  "1000000/s",
+  "--rate-burst",
+  "1000000",
+  "--max-connections-per-ip",
+  "1000000",
+  "--max-connections",
+  "1000000",
+  "--fault",
+  "upstream:latency=1ms,probability=0",
+];
 
 /** A proxy listening on one core and forwarding to an upstream. */
 export interface RunningProxy {
@@ -88,8 +110,8 @@ export async function startProxy(target: Target, options: ProxyOptions): Promise
   const dir = await makeTempDir(`minginx-bench-${target}-`);
   let child: Child | undefined;
   try {
-    child = target === "minginx"
-      ? startMinginx(port, options)
+    child = target === "minginx" || target === "minginx-layers"
+      ? startMinginx(target, port, options)
       : target === "nginx"
       ? await startNginx(port, options, dir)
       : await startHaproxy(port, options, dir);
@@ -111,10 +133,14 @@ export async function startProxy(target: Target, options: ProxyOptions): Promise
   };
 }
 
-function startMinginx(port: number, { upstreamPort, cpus }: ProxyOptions): Child {
+function startMinginx(
+  target: "minginx" | "minginx-layers",
+  port: number,
+  { upstreamPort, cpus }: ProxyOptions,
+): Child {
   const listen = `${HOST}:${port}`;
   const upstream = `${HOST}:${upstreamPort}`;
-  return spawn("minginx", Deno.execPath(), [
+  return spawn(target, Deno.execPath(), [
     "run",
     `--allow-net=${listen},${upstream}`,
     "main.ts",
@@ -124,6 +150,7 @@ function startMinginx(port: number, { upstreamPort, cpus }: ProxyOptions): Child
     upstream,
     "--log-level",
     "warning",
+    ...(target === "minginx-layers" ? LAYER_ARGS : []),
   ], { cwd: REPO, cpus });
 }
 

@@ -10,6 +10,7 @@ import {
   MAX_CPU_PER_GIB_VS_NGINX,
   MAX_CPU_PER_REQUEST_VS_NGINX,
   MAX_IDLE_KIB,
+  MAX_LAYER_CPU_VS_BARE,
   MAX_P99_VS_NGINX,
   P99_CONNECTIONS,
 } from "./acceptance.ts";
@@ -95,14 +96,14 @@ export function minginxSection({ options, summary }: BenchReport): string[] {
 }
 
 /**
- * The targets of the performance issue, measured against them; for `--quick`, a line saying
- * they are not judged.
+ * The targets of the performance issue and the layer stack's, measured against them; for
+ * `--quick`, a line saying they are not judged.
  *
  * @param report The report.
  * @returns Markdown lines.
  */
 export function targetsSection({ options, summary }: BenchReport): string[] {
-  const lines = ["## Targets of the performance issue", ""];
+  const lines = ["## Targets of the performance issue and the layer stack", ""];
   if (options.quick) {
     return [
       ...lines,
@@ -110,7 +111,8 @@ export function targetsSection({ options, summary }: BenchReport): string[] {
       `(CPU per keep-alive request ≤ ${MAX_CPU_PER_REQUEST_VS_NGINX.toFixed(1)}x nginx, per ` +
       `new connection ≤ ${MAX_CPU_PER_CONNECTION_VS_NGINX.toFixed(1)}x, per GiB of bulk ` +
       `≤ ${MAX_CPU_PER_GIB_VS_NGINX}x, idle memory ≤ ${MAX_IDLE_KIB} KiB per connection, p99 ` +
-      `latency at ${P99_CONNECTIONS} connections ≤ ${MAX_P99_VS_NGINX}x nginx).`,
+      `latency at ${P99_CONNECTIONS} connections ≤ ${MAX_P99_VS_NGINX}x nginx; CPU per ` +
+      `request with 5 layers ≤ ${MAX_LAYER_CPU_VS_BARE}x bare minginx).`,
       "",
     ];
   }
@@ -129,6 +131,12 @@ export function targetsSection({ options, summary }: BenchReport): string[] {
   return [...lines, ""];
 }
 
-function label(f: Figure): string {
+/**
+ * A figure's name in a table, with its unit.
+ *
+ * @param f The figure.
+ * @returns E.g. `CPU per keep-alive request (µs)`.
+ */
+export function label(f: Figure): string {
   return f.unit ? `${f.label} (${f.unit})` : f.label;
 }

@@ -1,14 +1,20 @@
 /**
  * From raw measurements to figures: medians and ranges over rounds for each workload's table,
- * every figure against nginx and direct, minginx against the other proxies, and the targets of
- * the performance issue.
+ * every figure against nginx and direct, minginx against the other proxies, the layer stack's
+ * cost, and the targets of the performance issue.
  *
  * @module
  */
 
 import { type Acceptance, judge } from "./acceptance.ts";
 import type { BulkResult } from "./bulk_throughput.ts";
-import { computeFigures, type Figure, type Measurements } from "./figures.ts";
+import {
+  computeFigures,
+  type Figure,
+  figureById,
+  LAYER_STACK_FIGURES,
+  type Measurements,
+} from "./figures.ts";
 import type { Direction } from "./iperf3.ts";
 import { type Target, TARGETS } from "./proxies.ts";
 import { type Ratio, type Run, type Spread, spreadOf, usedRuns } from "./stats.ts";
@@ -97,6 +103,12 @@ export interface Summary {
   figures: Figure[];
   /** minginx over nginx and over HAProxy, by figure id (`cpuPerRequest`, ...). */
   ratios: Record<string, { nginx: Ratio | null; haproxy: Ratio | null }>;
+  /**
+   * What the layer stack costs: minginx-layers over bare minginx in the same run, by figure id,
+   * for those of {@linkcode LAYER_STACK_FIGURES} that were measured; `null` where either target
+   * has no figure.
+   */
+  layerStack: Record<string, Ratio | null>;
   /** The targets of the performance issue; empty for `--quick`, which judges nothing. */
   acceptance: Acceptance[];
 }
@@ -171,6 +183,11 @@ export function summarize(
     idle,
     figures,
     ratios: Object.fromEntries(figures.map((f) => [f.id, f.minginx])),
+    layerStack: Object.fromEntries(
+      LAYER_STACK_FIGURES.map((id) => figureById(figures, id))
+        .filter((f): f is Figure => f !== undefined)
+        .map((f) => [f.id, f.layerStack]),
+    ),
     acceptance: options.quick ? [] : judge(figures, options.connections),
   };
 }
