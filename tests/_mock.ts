@@ -18,6 +18,11 @@ export function fakeConnection(hostname: string, id = 1, port = 40_000): Connect
   return new Connection(id, client);
 }
 
+/** The address of the i-th of many distinct clients: 10.0.0.0, 10.0.0.1, ... */
+export function manyClients(i: number): string {
+  return `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+}
+
 /** The inner service of a unit test: records every connection, and holds it until released. */
 export interface MockService {
   service: Service<Connection, ConnectionReport>;
