@@ -6,6 +6,8 @@
  * @module
  */
 
+import { checkWhole } from "./_util.ts";
+
 /**
  * A free list of read buffers, by power-of-two size. Taking reuses a free buffer of that size or
  * allocates one; giving back keeps it for the next taker unless the free lists already hold
@@ -39,12 +41,7 @@ export class BufferPool {
    */
   constructor(options: { maxFreeBytes?: number } = {}) {
     const { maxFreeBytes = 32 * 1024 * 1024 } = options;
-    if (!Number.isSafeInteger(maxFreeBytes) || maxFreeBytes < 0) {
-      throw new RangeError(
-        `Cannot use maxFreeBytes ${maxFreeBytes}: expected a whole number of bytes, at least 0`,
-      );
-    }
-    this.maxFreeBytes = maxFreeBytes;
+    this.maxFreeBytes = checkWhole(maxFreeBytes, "maxFreeBytes", 0, " of bytes");
   }
 
   /** The bytes held in the free lists now. */

@@ -6,7 +6,8 @@
  */
 
 import type { Connection } from "../connection.ts";
-import { formatDuration, MAX_DURATION_MS } from "../duration.ts";
+import { formatDuration } from "../duration.ts";
+import { checkMs, checkWhole } from "../_util.ts";
 import { ConnectionError, type ConnectionReport } from "../report.ts";
 import type { Layer } from "../service.ts";
 
@@ -125,9 +126,9 @@ type Outcome = "granted" | "timeout" | "aborted";
  * ```
  */
 export function concurrencyLimit(options: ConcurrencyLimitOptions): ConcurrencyLimit {
-  const max = checkCount(options.max, "max", 1);
-  const queueSize = checkCount(options.queue ?? 0, "queue", 0);
-  const queueMs = checkMs(options.queueTimeout ?? 5_000);
+  const max = checkWhole(options.max, "max", 1, " of connections");
+  const queueSize = checkWhole(options.queue ?? 0, "queue", 0, " of connections");
+  const queueMs = checkMs(options.queueTimeout ?? 5_000, "queue timeout");
   // A Set keeps insertion order, so its first entry is the oldest waiter, and a waiter that
   // gives up deletes itself in O(1).
   const waiting = new Set<() => void>();
@@ -189,22 +190,4 @@ function queueFullMessage(open: number, queue: number): string {
 
 function waitedOutMessage(ms: number, open: number): string {
   return `No connection slot freed within ${formatDuration(ms)} (${open} open)`;
-}
-
-function checkCount(value: number, name: string, min: number): number {
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new RangeError(
-      `Cannot use ${name} ${value}: expected a whole number of connections, at least ${min}`,
-    );
-  }
-  return value;
-}
-
-function checkMs(ms: number): number {
-  if (!Number.isInteger(ms) || ms < 0 || ms > MAX_DURATION_MS) {
-    throw new RangeError(
-      `Cannot use queue timeout ${ms}: expected whole milliseconds from 0 to ${MAX_DURATION_MS}`,
-    );
-  }
-  return ms;
 }

@@ -10,6 +10,7 @@ import { clientKey } from "../ip.ts";
 import type { ConnectionReport } from "../report.ts";
 import type { Layer } from "../service.ts";
 import { OverLimitError } from "./concurrency_limit.ts";
+import { checkWhole } from "../_util.ts";
 
 /**
  * Options for {@linkcode concurrencyLimitPerClient}.
@@ -83,12 +84,7 @@ export interface ConcurrencyLimitPerClient extends Layer<Connection, ConnectionR
 export function concurrencyLimitPerClient(
   options: ConcurrencyLimitPerClientOptions,
 ): ConcurrencyLimitPerClient {
-  const max = options.max;
-  if (!Number.isSafeInteger(max) || max < 1) {
-    throw new RangeError(
-      `Cannot use max ${max}: expected a whole number of connections per client, at least 1`,
-    );
-  }
+  const max = checkWhole(options.max, "max", 1, " of connections per client");
   const counts = new Map<string, number>();
   const layer: Layer<Connection, ConnectionReport> = (inner) =>
     async function concurrencyLimitPerClient(connection: Connection): Promise<ConnectionReport> {

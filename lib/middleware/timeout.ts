@@ -6,9 +6,10 @@
  */
 
 import type { Connection } from "../connection.ts";
-import { formatDuration, MAX_DURATION_MS } from "../duration.ts";
+import { formatDuration } from "../duration.ts";
 import { ConnectionError, type ConnectionReport } from "../report.ts";
 import type { Layer } from "../service.ts";
+import { checkMs } from "../_util.ts";
 
 /**
  * Ends a connection that found no upstream within the connect timeout (`connect_timeout`).
@@ -110,8 +111,8 @@ export interface TimeoutOptions {
  * ```
  */
 export function timeout(options: TimeoutOptions = {}): Layer<Connection, ConnectionReport> {
-  const connectMs = checkMs(options.connect ?? 5_000, "connect");
-  const idleMs = checkMs(options.idle ?? 600_000, "idle");
+  const connectMs = checkMs(options.connect ?? 5_000, "connect timeout");
+  const idleMs = checkMs(options.idle ?? 600_000, "idle timeout");
   if (connectMs === 0 && idleMs === 0) return (inner) => inner;
   const connecting = connectMs > 0 ? new Sweeper(connectMs, connectExpired(connectMs)) : undefined;
   const idle = idleMs > 0 ? new Sweeper(idleMs, idleExpired(idleMs)) : undefined;
@@ -197,13 +198,4 @@ class Sweeper {
     const now = performance.now();
     for (const [connection, watch] of this.#watched) this.#check(connection, watch, now);
   }
-}
-
-function checkMs(ms: number, name: string): number {
-  if (!Number.isInteger(ms) || ms < 0 || ms > MAX_DURATION_MS) {
-    throw new RangeError(
-      `Cannot use ${name} timeout ${ms}: expected whole milliseconds from 0 to ${MAX_DURATION_MS}`,
-    );
-  }
-  return ms;
 }

@@ -6,7 +6,7 @@
  */
 
 import type { Direction, SinkHook } from "../../connection.ts";
-import { MAX_DURATION_MS } from "../../duration.ts";
+import { checkMs, checkWhole } from "../../_util.ts";
 import type { FaultOptions } from "../faults.ts";
 import { bandwidth } from "./bandwidth.ts";
 import { blackhole } from "./blackhole.ts";
@@ -71,19 +71,21 @@ export function planOf(options: FaultOptions, fault: (message: string) => Error)
       `Cannot use fault probability ${probability}: expected a number from 0 to 1`,
     );
   }
-  const delay = checkMs("latency", options.latency ?? 0);
-  const jitter = checkMs("jitter", options.jitter ?? 0);
-  const sliceDelay = checkMs("sliceDelay", options.sliceDelay ?? 0);
+  const delay = checkMs(options.latency ?? 0, "fault latency");
+  const jitter = checkMs(options.jitter ?? 0, "fault jitter");
+  const sliceDelay = checkMs(options.sliceDelay ?? 0, "fault sliceDelay");
   const resetAfter = options.resetAfter === undefined
     ? undefined
-    : checkMs("resetAfter", options.resetAfter);
+    : checkMs(options.resetAfter, "fault resetAfter");
   const limit = options.resetAfterBytes === undefined
     ? undefined
-    : checkCount("resetAfterBytes", options.resetAfterBytes, 0);
-  const slice = options.slice === undefined ? undefined : checkCount("slice", options.slice, 1);
+    : checkWhole(options.resetAfterBytes, "fault resetAfterBytes", 0);
+  const slice = options.slice === undefined
+    ? undefined
+    : checkWhole(options.slice, "fault slice", 1);
   const rate = options.bandwidth === undefined
     ? undefined
-    : checkCount("bandwidth", options.bandwidth, 1);
+    : checkWhole(options.bandwidth, "fault bandwidth", 1);
   const way = direction === "upstream" ? "up" : "down";
   const hooks: SinkHook[] = [];
   if (options.blackhole) {
@@ -98,22 +100,4 @@ export function planOf(options: FaultOptions, fault: (message: string) => Error)
     if (rate !== undefined) hooks.push(bandwidth(rate));
   }
   return { probability, way, hooks, resetAfter };
-}
-
-function checkMs(field: string, ms: number): number {
-  if (!Number.isInteger(ms) || ms < 0 || ms > MAX_DURATION_MS) {
-    throw new RangeError(
-      `Cannot use fault ${field} ${ms}: expected whole milliseconds from 0 to ${MAX_DURATION_MS}`,
-    );
-  }
-  return ms;
-}
-
-function checkCount(field: string, count: number, min: number): number {
-  if (!Number.isSafeInteger(count) || count < min) {
-    throw new RangeError(
-      `Cannot use fault ${field} ${count}: expected a whole number, at least ${min}`,
-    );
-  }
-  return count;
 }
