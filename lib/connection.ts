@@ -6,6 +6,7 @@
  */
 
 import { type Address, formatAddress } from "./address.ts";
+import { clientKey } from "./ip.ts";
 import type { Meter, Sink } from "./pipe.ts";
 import { type ConnectionReport, reasonOf } from "./report.ts";
 import { messageOf } from "./_util.ts";
@@ -90,6 +91,7 @@ export class Connection {
   firstToFinish: "client" | "upstream" | undefined;
 
   readonly #startedAt = performance.now();
+  #clientKey: string | undefined;
   #upHooks: SinkHook[] | undefined;
   #downHooks: SinkHook[] | undefined;
   readonly #abort = new AbortController();
@@ -108,6 +110,14 @@ export class Connection {
     this.id = id;
     this.client = client;
     this.clientAddress = client.remoteAddr;
+  }
+
+  /**
+   * The client's address in the one form that layers count clients by ({@linkcode clientKey}):
+   * worked out on first use, once for every layer that asks.
+   */
+  get clientKey(): string {
+    return this.#clientKey ??= clientKey(this.clientAddress.hostname);
   }
 
   /** Aborted when the connection is ended early; its `reason` is the cause. */

@@ -28,7 +28,7 @@ export interface Cidr {
    * Whether an address falls in the block.
    *
    * @param address An IPv4 or IPv6 address, as text or as {@linkcode parseIp} returns it; a
-   * hostname or malformed text is never contained.
+   * hostname or malformed text is contained only in `all`.
    */
   contains(address: string | Uint8Array): boolean;
 }
@@ -37,7 +37,7 @@ const EXPECTED = "expected an IPv4 or IPv6 address or CIDR, such as 10.0.0.0/8, 
 
 /**
  * Parses a CIDR block: `10.0.0.0/8`, `2001:db8::/32`, `::ffff:10.0.0.0/104`, a single address
- * (a full-length prefix), or `all` for every address.
+ * (a full-length prefix), or `all` for every client, even one whose address is not an IP address.
  *
  * @param text The block.
  * @param label What the text is, for the error message, such as `"--allow"`.
@@ -58,7 +58,7 @@ const EXPECTED = "expected an IPv4 or IPv6 address or CIDR, such as 10.0.0.0/8, 
  */
 export function parseCidr(text: string, label = "CIDR"): Cidr {
   if (text === "all") {
-    return { text, contains: (address) => typeof address !== "string" || !!parseIp(address) };
+    return { text, contains: () => true };
   }
   const slash = text.indexOf("/");
   const addressText = slash < 0 ? text : text.slice(0, slash);
@@ -115,7 +115,7 @@ export function clientKey(address: string): string {
   const ip = parseIp(address);
   if (ip === undefined) return address;
   if (isMappedV4(ip)) return `${ip[12]}.${ip[13]}.${ip[14]}.${ip[15]}`;
-  return new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  return new URL(`http://[${withoutZone(address)}]/`).hostname.slice(1, -1);
 }
 
 function isMappedV4(ip: Uint8Array): boolean {
@@ -128,9 +128,10 @@ const GROUP = /^[0-9a-f]{1,4}$/i;
 
 /**
  * Parses an IPv4 or IPv6 address into 16 bytes, an IPv4 address in its IPv4-mapped form
- * (`::ffff:a.b.c.d`). Parse a client's address once to test it against several blocks.
+ * (`::ffff:a.b.c.d`). Parse a client's address once to test it against several blocks. The zone
+ * of a link-local IPv6 address (`fe80::1%eth0`) is left out: no block names one.
  *
- * @param text The address, without brackets or zone.
+ * @param text The address, without brackets.
  * @returns The 16 bytes, or undefined if the text is not an IP address.
  *
  * @example IPv4 comes back mapped
@@ -149,7 +150,7 @@ export function parseIp(text: string): Uint8Array | undefined {
     bytes[10] = bytes[11] = 0xff;
     return bytes;
   }
-  const halves = text.split("::");
+  const halves = withoutZone(text).split("::");
   if (halves.length > 2) return undefined;
   const head = halves[0] === "" ? [] : halves[0].split(":");
   const tail = halves.length === 1 || halves[1] === "" ? [] : halves[1].split(":");
@@ -172,6 +173,11 @@ export function parseIp(text: string): Uint8Array | undefined {
   if (!headGroups.every(write)) return undefined;
   if (!tailGroups.every((group, i) => write(group, tailStart + i))) return undefined;
   return bytes;
+}
+
+function withoutZone(address: string): string {
+  const percent = address.indexOf("%");
+  return percent < 0 ? address : address.slice(0, percent);
 }
 
 function writeV4(text: string, bytes: Uint8Array, at: number): boolean {

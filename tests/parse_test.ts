@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { formatAddress, formatDuration, parseAddress, parseDuration } from "../mod.ts";
+import {
+  clientKey,
+  formatAddress,
+  formatDuration,
+  parseAddress,
+  parseCidr,
+  parseDuration,
+  parseIp,
+} from "../mod.ts";
 
 Deno.test("parseAddress() reads IPv4, IPv6 in brackets and hostnames", () => {
   assert.deepEqual(parseAddress("10.0.0.1:80"), { hostname: "10.0.0.1", port: 80 });
@@ -91,4 +99,12 @@ Deno.test("formatDuration() uses the largest unit that fits exactly", () => {
   assert.equal(formatDuration(90_000), "90s");
   assert.equal(formatDuration(600_000), "10m");
   assert.equal(formatDuration(3_600_000), "1h");
+});
+
+Deno.test("parseIp() and clientKey() leave out the zone of a link-local IPv6 address", () => {
+  assert.deepEqual(parseIp("fe80::1%eth0"), parseIp("fe80::1"));
+  assert.equal(clientKey("FE80::1%eth0"), "fe80::1");
+  assert.equal(parseCidr("fe80::/10").contains("fe80::1%eth0"), true);
+  assert.equal(parseCidr("all").contains("/run/minginx.sock"), true);
+  assert.equal(parseCidr("0.0.0.0/0").contains("/run/minginx.sock"), false);
 });

@@ -6,7 +6,6 @@
  */
 
 import type { Connection } from "../connection.ts";
-import { clientKey } from "../ip.ts";
 import type { ConnectionReport } from "../report.ts";
 import type { Layer } from "../service.ts";
 import { OverLimitError } from "./concurrency_limit.ts";
@@ -88,7 +87,7 @@ export function concurrencyLimitPerClient(
   const counts = new Map<string, number>();
   const layer: Layer<Connection, ConnectionReport> = (inner) =>
     async function concurrencyLimitPerClient(connection: Connection): Promise<ConnectionReport> {
-      const key = clientKey(connection.clientAddress.hostname);
+      const key = connection.clientKey;
       const count = counts.get(key) ?? 0;
       if (count >= max) {
         const open = max === 1 ? "1 connection" : `${max} connections`;

@@ -148,9 +148,9 @@ export function ipFilter(options: IpFilterOptions): Layer<Connection, Connection
   return (inner) =>
     function ipFilter(connection: Connection): Promise<ConnectionReport> {
       const client = connection.clientAddress.hostname;
-      const ip = parseIp(withoutZone(client));
+      const ip = parseIp(client) ?? client; // parsed once for all the rules
       for (const rule of rules) {
-        if (!rule.all && (ip === undefined || !rule.cidr.contains(ip))) continue;
+        if (!rule.cidr.contains(ip)) continue;
         if (rule.allow) return inner(connection);
         return Promise.resolve(connection.end(new DeniedError(client, rule.text)));
       }
@@ -162,8 +162,6 @@ export function ipFilter(options: IpFilterOptions): Layer<Connection, Connection
 /** A rule with its block parsed once. */
 interface CompiledRule {
   allow: boolean;
-  /** Matches every client, even one whose address is not an IP address. */
-  all: boolean;
   cidr: Cidr;
   /** The rule as written, `ACTION CIDR`, for the error message. */
   text: string;
@@ -181,14 +179,7 @@ function compile(rule: IpRule): CompiledRule {
   }
   return {
     allow: action === "allow",
-    all: cidr === "all",
     cidr: parseCidr(cidr, `--${action}`),
     text: `${action} ${cidr}`,
   };
-}
-
-/** A link-local IPv6 address may carry its interface as `%zone`, which no block mentions. */
-function withoutZone(hostname: string): string {
-  const percent = hostname.indexOf("%");
-  return percent < 0 ? hostname : hostname.slice(0, percent);
 }

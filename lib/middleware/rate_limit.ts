@@ -6,7 +6,6 @@
  */
 
 import type { Connection } from "../connection.ts";
-import { clientKey } from "../ip.ts";
 import { ConnectionError, type ConnectionReport } from "../report.ts";
 import type { Layer } from "../service.ts";
 import { TokenBuckets } from "../token_bucket.ts";
@@ -163,7 +162,7 @@ export function rateLimit(options: RateLimitOptions): Layer<Connection, Connecti
   const buckets = new TokenBuckets({ rate, burst, maxKeys: maxClients, now });
   return (inner) =>
     function rateLimit(connection: Connection): Promise<ConnectionReport> {
-      const client = clientKey(connection.clientAddress.hostname);
+      const client = connection.clientKey;
       if (buckets.take(client)) return inner(connection);
       const error = new RateLimitedError(client, buckets.rate, buckets.burst);
       return Promise.resolve(connection.end(error));
