@@ -46,7 +46,6 @@ const UNIT_BYTES: Record<string, number> = {
   gib: 2 ** 30,
 };
 const SIZE = /^([0-9]+(?:\.[0-9]+)?)(b|kb|mb|gb|kib|mib|gib)?$/i;
-const RATE = /^([0-9]+(?:\.[0-9]+)?)(b|kb|mb|gb|kib|mib|gib)?(?:\/s)?$/i;
 const PROBABILITY = /^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$/;
 
 /**
@@ -158,7 +157,7 @@ function valueOf(kind: Kind, key: string, value: string, where: string): number 
       return probability;
     }
     case "rate": {
-      const rate = bytesOf(RATE.exec(value));
+      const rate = bytesOf(SIZE.exec(value.replace(/\/s$/i, ""))); // a RATE is a SIZE a second
       if (rate === undefined) {
         throw fail("bytes per second such as 1048576, 512KB/s, 1MB/s or 1MiB/s");
       }
@@ -174,7 +173,7 @@ function valueOf(kind: Kind, key: string, value: string, where: string): number 
   }
 }
 
-/** The whole bytes a matched SIZE or RATE stands for, rounded; undefined if it is no match. */
+/** The whole bytes a matched SIZE stands for, rounded; undefined if it is no match. */
 function bytesOf(match: RegExpExecArray | null): number | undefined {
   if (match === null) return undefined;
   const bytes = Math.round(Number(match[1]) * UNIT_BYTES[(match[2] ?? "").toLowerCase()]);
