@@ -4,18 +4,12 @@
  */
 
 import assert from "node:assert/strict";
-import { type Address, type FaultOptions, faults, forward, serve, ServiceBuilder } from "../mod.ts";
-import { readToEnd, recorder, within, writeAll } from "./_helpers.ts";
+import { type Address, type FaultOptions, faults } from "../mod.ts";
+import { readToEnd, recordedProxy, within, writeAll } from "./_helpers.ts";
 
 /** A proxy on port 0 with the faults in front of `forward()`, recording every report. */
 export function proxyWith(list: FaultOptions[], upstream: Address) {
-  const record = recorder();
-  const service = new ServiceBuilder()
-    .layer(record.layer)
-    .layer(faults(list))
-    .service(forward({ upstreams: [upstream] }));
-  const proxy = serve({ listen: "127.0.0.1:0", service, drainTimeout: 2_000 });
-  return { proxy, record };
+  return recordedProxy([upstream], [faults(list)], { drainTimeout: 2_000 });
 }
 
 /** One byte out and back, in milliseconds. */

@@ -11,6 +11,7 @@ import {
   forward,
   type Layer,
   serve,
+  type ServeOptions,
   type Server,
   ServiceBuilder,
 } from "../mod.ts";
@@ -242,14 +243,22 @@ export async function startBlackhole(): Promise<{ address: Address } & AsyncDisp
   };
 }
 
-/** A proxy on 127.0.0.1 port 0 forwarding to `upstreams`, recording every connection's report. */
+/**
+ * A proxy forwarding to `upstreams` through `layers`, recording every connection's report with an
+ * outermost recorder. It listens on 127.0.0.1 port 0 unless `options` say otherwise.
+ */
 export function recordedProxy(
   upstreams: Address[],
+  layers: Layer<Connection, ConnectionReport>[] = [],
+  options: Pick<ServeOptions, "listen" | "drainTimeout"> = {},
 ): { proxy: Server; record: ReturnType<typeof recorder> } & AsyncDisposable {
   const record = recorder();
+  let builder = new ServiceBuilder().layer(record.layer);
+  for (const layer of layers) builder = builder.layer(layer);
   const proxy = serve({
     listen: "127.0.0.1:0",
-    service: new ServiceBuilder().layer(record.layer).service(forward({ upstreams })),
+    ...options,
+    service: builder.service(forward({ upstreams })),
   });
   return { proxy, record, [Symbol.asyncDispose]: () => proxy.shutdown() };
 }

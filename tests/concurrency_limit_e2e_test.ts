@@ -1,15 +1,7 @@
 import assert from "node:assert/strict";
-import {
-  concurrencyLimit,
-  type Connection,
-  type ConnectionReport,
-  forward,
-  type Layer,
-  serve,
-  ServiceBuilder,
-} from "../mod.ts";
+import { concurrencyLimit } from "../mod.ts";
 import { echoes, probe } from "./_echo.ts";
-import { delay, readToEnd, recorder, startEcho, type TestServer, within } from "./_helpers.ts";
+import { delay, readToEnd, recordedProxy, startEcho, within } from "./_helpers.ts";
 
 /** Waits until `condition` holds, for at most 2 s. */
 function until(what: string, condition: () => boolean): Promise<void> {
@@ -24,21 +16,9 @@ function until(what: string, condition: () => boolean): Promise<void> {
 
 // End to end, with real sockets and an echo upstream.
 
-function proxyWith(limit: Layer<Connection, ConnectionReport>, echo: TestServer) {
-  const record = recorder();
-  const proxy = serve({
-    listen: "127.0.0.1:0",
-    service: new ServiceBuilder()
-      .layer(record.layer)
-      .layer(limit)
-      .service(forward({ upstreams: [echo.address] })),
-  });
-  return { proxy, record };
-}
-
 Deno.test("concurrencyLimit() max 1 closes a second client with over_limit while the first echoes", async () => {
   await using echo = startEcho();
-  const { proxy, record } = proxyWith(concurrencyLimit({ max: 1 }), echo);
+  const { proxy, record } = recordedProxy([echo.address], [concurrencyLimit({ max: 1 })]);
   await using _proxy = proxy;
   using first = await Deno.connect(proxy.address);
   await probe(first);
@@ -56,7 +36,7 @@ Deno.test("concurrencyLimit() max 1 closes a second client with over_limit while
 Deno.test("concurrencyLimit() max 1 queue 1 serves a waiting client once the first closes", async () => {
   await using echo = startEcho();
   const limit = concurrencyLimit({ max: 1, queue: 1 });
-  const { proxy, record } = proxyWith(limit, echo);
+  const { proxy, record } = recordedProxy([echo.address], [limit]);
   await using _proxy = proxy;
   using first = await Deno.connect(proxy.address);
   await probe(first);
@@ -78,7 +58,7 @@ Deno.test("concurrencyLimit() max 1 queue 1 serves a waiting client once the fir
 Deno.test("concurrencyLimit() ends a client waiting in the queue with shutdown when the proxy stops", async () => {
   await using echo = startEcho();
   const limit = concurrencyLimit({ max: 1, queue: 1, queueTimeout: 0 });
-  const { proxy, record } = proxyWith(limit, echo);
+  const { proxy, record } = recordedProxy([echo.address], [limit]);
   await using _proxy = proxy;
   using first = await Deno.connect(proxy.address);
   await probe(first);

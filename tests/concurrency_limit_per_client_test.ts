@@ -1,15 +1,8 @@
 import assert from "node:assert/strict";
-import {
-  concurrencyLimit,
-  concurrencyLimitPerClient,
-  type ConnectionReport,
-  forward,
-  serve,
-  ServiceBuilder,
-} from "../mod.ts";
+import { concurrencyLimit, concurrencyLimitPerClient, type ConnectionReport } from "../mod.ts";
 import { fakeConnection, mockService } from "./_mock.ts";
 import { echoes, probe } from "./_echo.ts";
-import { delay, readToEnd, recorder, startEcho, within } from "./_helpers.ts";
+import { delay, readToEnd, recordedProxy, startEcho, within } from "./_helpers.ts";
 
 /** Lets every queued promise callback run, so the layer and the mock have seen what they will. */
 const settle = () => delay(0);
@@ -98,14 +91,8 @@ Deno.test("concurrencyLimitPerClient() rejects a limit it cannot use", () => {
 Deno.test("concurrencyLimitPerClient() max 1 closes a second connection from 127.0.0.1 with over_limit", async () => {
   await using echo = startEcho();
   const limit = concurrencyLimitPerClient({ max: 1 });
-  const record = recorder();
-  await using proxy = serve({
-    listen: "127.0.0.1:0",
-    service: new ServiceBuilder()
-      .layer(record.layer)
-      .layer(limit)
-      .service(forward({ upstreams: [echo.address] })),
-  });
+  const { proxy, record } = recordedProxy([echo.address], [limit]);
+  await using _proxy = proxy;
   {
     using first = await Deno.connect(proxy.address);
     await probe(first);

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { allow, assertDenied, deny } from "./_ip_filter.ts";
-import { type Address, forward, ipFilter, type IpRule, serve, ServiceBuilder } from "../mod.ts";
+import { ipFilter } from "../mod.ts";
 import {
   closeQuietly,
   drain,
   randomBytes,
-  recorder,
+  recordedProxy,
   sha256,
   startEcho,
   within,
@@ -13,18 +13,6 @@ import {
 } from "./_helpers.ts";
 
 // End to end: real sockets, a real echo upstream.
-
-function filteredProxy(listen: Address, rules: IpRule[], upstream: Address) {
-  const record = recorder();
-  const proxy = serve({
-    listen,
-    service: new ServiceBuilder()
-      .layer(record.layer)
-      .layer(ipFilter({ rules }))
-      .service(forward({ upstreams: [upstream] })),
-  });
-  return { proxy, record };
-}
 
 /** Sends `bytes` through `conn` to an echo upstream and returns what came back. */
 async function echoThrough(conn: Deno.TcpConn, bytes: Uint8Array) {
@@ -42,7 +30,9 @@ async function assertClosedUnheard(conn: Deno.TcpConn): Promise<void> {
 Deno.test('ipFilter() closes a real client denied by "deny 127.0.0.1" before any upstream', async () => {
   await using echo = startEcho();
   const loopback = { hostname: "127.0.0.1", port: 0 };
-  const { proxy, record } = filteredProxy(loopback, [deny("127.0.0.1")], echo.address);
+  const { proxy, record } = recordedProxy([echo.address], [
+    ipFilter({ rules: [deny("127.0.0.1")] }),
+  ], { listen: loopback });
   await using _proxy = proxy;
   using client = await Deno.connect(proxy.address);
   await assertClosedUnheard(client);
@@ -55,7 +45,9 @@ Deno.test('ipFilter() closes a real client denied by "deny 127.0.0.1" before any
 Deno.test('ipFilter() forwards a real client allowed by "allow 127.0.0.0/8" byte for byte', async () => {
   await using echo = startEcho();
   const loopback = { hostname: "127.0.0.1", port: 0 };
-  const { proxy, record } = filteredProxy(loopback, [allow("127.0.0.0/8")], echo.address);
+  const { proxy, record } = recordedProxy([echo.address], [
+    ipFilter({ rules: [allow("127.0.0.0/8")] }),
+  ], { listen: loopback });
   await using _proxy = proxy;
   using client = await Deno.connect(proxy.address);
   const sent = randomBytes(512 * 1024, 7);
@@ -95,7 +87,9 @@ Deno.test({
   async fn() {
     await using echo = startEcho();
     const rules = [allow("::1"), deny("all")];
-    const { proxy, record } = filteredProxy({ hostname: "::1", port: 0 }, rules, echo.address);
+    const { proxy, record } = recordedProxy([echo.address], [ipFilter({ rules })], {
+      listen: { hostname: "::1", port: 0 },
+    });
     await using _proxy = proxy;
     using client = await Deno.connect({ hostname: "::1", port: proxy.address.port });
     const sent = randomBytes(64 * 1024, 11);
@@ -114,7 +108,9 @@ Deno.test({
   async fn() {
     await using echo = startEcho();
     const rules = [allow("127.0.0.1"), deny("all")];
-    const { proxy, record } = filteredProxy({ hostname: "::", port: 0 }, rules, echo.address);
+    const { proxy, record } = recordedProxy([echo.address], [ipFilter({ rules })], {
+      listen: { hostname: "::", port: 0 },
+    });
     await using _proxy = proxy;
     const port = proxy.address.port;
 

@@ -2,16 +2,21 @@ import assert from "node:assert/strict";
 import {
   type Connection,
   type ConnectionReport,
-  forward,
   parseRate,
   rateLimit,
   RateLimitedError,
   type RateLimitOptions,
-  serve,
-  ServiceBuilder,
 } from "../mod.ts";
 import { fakeConnection, manyClients, mockService } from "./_mock.ts";
-import { drain, randomBytes, recorder, sha256, startEcho, within, writeAll } from "./_helpers.ts";
+import {
+  drain,
+  randomBytes,
+  recordedProxy,
+  sha256,
+  startEcho,
+  within,
+  writeAll,
+} from "./_helpers.ts";
 
 /** A rate limited stack around a recording mock, on an injected clock. */
 function limited(options: Omit<RateLimitOptions, "now">) {
@@ -172,14 +177,8 @@ Deno.test("RateLimitedError names the client, the rate and the burst", () => {
 
 Deno.test("rateLimit() closes a client over its burst with rate_limited before any upstream", async () => {
   await using echo = startEcho();
-  const record = recorder();
-  await using proxy = serve({
-    listen: "127.0.0.1:0",
-    service: new ServiceBuilder()
-      .layer(record.layer)
-      .layer(rateLimit({ rate: 1, burst: 2 }))
-      .service(forward({ upstreams: [echo.address] })),
-  });
+  const { proxy, record } = recordedProxy([echo.address], [rateLimit({ rate: 1, burst: 2 })]);
+  await using _proxy = proxy;
   // Three connections in quick succession: well within a second, so no token comes back.
   using first = await Deno.connect(proxy.address);
   using second = await Deno.connect(proxy.address);

@@ -3,16 +3,13 @@ import {
   type Connection,
   type ConnectionReport,
   ConnectTimeoutError,
-  forward,
   IdleTimeoutError,
-  serve,
-  ServiceBuilder,
   timeout,
 } from "../mod.ts";
 import {
   delay,
   readToEnd,
-  recorder,
+  recordedProxy,
   startBlackhole,
   startEcho,
   startServer,
@@ -21,15 +18,7 @@ import {
 } from "./_helpers.ts";
 
 function proxyWith(options: { connect?: number; idle?: number }, upstream: { port: number }) {
-  const record = recorder();
-  const proxy = serve({
-    listen: "127.0.0.1:0",
-    service: new ServiceBuilder()
-      .layer(record.layer)
-      .layer(timeout(options))
-      .service(forward({ upstreams: [{ hostname: "127.0.0.1", port: upstream.port }] })),
-  });
-  return { proxy, record };
+  return recordedProxy([{ hostname: "127.0.0.1", port: upstream.port }], [timeout(options)]);
 }
 
 Deno.test("timeout() closes a connection idle in both directions with idle_timeout", async () => {
