@@ -123,7 +123,7 @@ export async function measureBulk(
           proxyCpuSeconds: cpu.proxySeconds,
           cpuSecondsPerGiB: perGiB(cpu.proxySeconds),
           systemSecondsPerGiB: perGiB(cpu.proxySystemSeconds),
-          proxyCoreShare: cpu.proxySeconds === null ? null : cpu.proxySeconds / cpu.wallSeconds,
+          proxyCoreShare: cpu.proxyCoreShare,
           clientCoreBusy: cpu.clientCoreBusy,
           noisy: cpu.noisy,
           cpu,

@@ -81,7 +81,7 @@ export async function measureConnectRate(
     proxyCpuSeconds: cpu.proxySeconds,
     cpuUsPerConnection: perRequestUs(cpu.proxySeconds),
     systemUsPerConnection: perRequestUs(cpu.proxySystemSeconds),
-    proxyCoreShare: cpu.proxySeconds === null ? null : cpu.proxySeconds / cpu.wallSeconds,
+    proxyCoreShare: cpu.proxyCoreShare,
     machine: machineLoad(cpu, run.requests),
     noisy: cpu.noisy,
     cpu,

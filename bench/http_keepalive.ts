@@ -113,7 +113,7 @@ export async function measureKeepAlive(
     proxyCpuSeconds: cpu.proxySeconds,
     cpuUsPerRequest: perRequestUs(cpu.proxySeconds),
     systemUsPerRequest: perRequestUs(cpu.proxySystemSeconds),
-    proxyCoreShare: cpu.proxySeconds === null ? null : cpu.proxySeconds / cpu.wallSeconds,
+    proxyCoreShare: cpu.proxyCoreShare,
     machine: machineLoad(cpu, run.requests),
     noisy: cpu.noisy,
     cpu,

@@ -20,6 +20,8 @@ export interface RunCpu {
   proxySeconds: number | null;
   /** The system (kernel) part of `proxySeconds`; `null` without a proxy. */
   proxySystemSeconds: number | null;
+  /** `proxySeconds` over `wallSeconds`: how busy the proxy kept its core, 0 to 1; or `null`. */
+  proxyCoreShare: number | null;
   /**
    * Interrupt time on the proxy's core: mostly the kernel moving loopback packets, charged to
    * no process, so not in `proxySeconds`.
@@ -104,9 +106,11 @@ export class CpuMeter {
     const client = cpuDelta(before.cpus[clientCore], cpus[clientCore]);
     const clientTotal = client.user + client.system + client.irq + client.steal + client.idle;
     const otherSeconds = Math.max(0, busy - (own.totalSeconds - before.own.totalSeconds));
+    const proxySeconds = proxy && before.proxy ? proxy.cpuSeconds - before.proxy.cpuSeconds : null;
     return {
       wallSeconds,
-      proxySeconds: proxy && before.proxy ? proxy.cpuSeconds - before.proxy.cpuSeconds : null,
+      proxySeconds,
+      proxyCoreShare: proxySeconds === null ? null : proxySeconds / wallSeconds,
       proxySystemSeconds: proxy && before.proxy
         ? proxy.systemSeconds - before.proxy.systemSeconds
         : null,
