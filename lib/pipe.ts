@@ -158,12 +158,13 @@ export const MAX_BUFFER_BYTES = 1024 * 1024;
  * brought, down to {@linkcode INITIAL_BUFFER_BYTES}. Buffers come from `pool`, so a connection that
  * has gone quiet after a burst holds a small one and the large ones serve other connections.
  *
- * Per chunk it does one read, the writes that chunk needs, and one addition to `meter`: no
+ * Per chunk it does one read, and the writes that chunk needs, each added to `meter`: no
  * allocation but a view for a chunk of a new length, no closure, no logging.
  *
  * @param source Where bytes come from.
  * @param sink Where bytes go.
- * @param meter Counts the bytes written to `sink`.
+ * @param meter Counts the bytes written to `sink`, write by write, so a chunk cut short by an error
+ * counts what went through.
  * @param pool Where read buffers come from and go back to.
  * @throws {PipeError} If reading or writing fails.
  *
@@ -206,8 +207,12 @@ export async function pipe(
       side = "write";
       if (n !== view.length) view = buffer.subarray(0, n);
       let written = await sink.write(view);
-      while (written < n) written += await sink.write(buffer.subarray(written, n));
-      meter.bytes += n;
+      meter.bytes += written;
+      while (written < n) {
+        const more = await sink.write(buffer.subarray(written, n));
+        written += more;
+        meter.bytes += more;
+      }
       const size = nextSize(n, buffer.length);
       if (size !== buffer.length) {
         pool.give(buffer);

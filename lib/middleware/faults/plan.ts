@@ -93,7 +93,7 @@ export function planOf(options: FaultOptions, fault: (message: string) => Error)
   } else {
     if (limit !== undefined) {
       const message = `Reset after ${limit} bytes ${direction}, as a fault`;
-      hooks.push(resetAfterBytes(limit, way, () => fault(message)));
+      hooks.push(resetAfterBytes(limit, () => fault(message)));
     }
     if (delay > 0 || jitter > 0) hooks.push(latency(delay, jitter));
     if (slice !== undefined) hooks.push(slicer(slice, sliceDelay));

@@ -9,32 +9,33 @@
  * @module
  */
 
-import type { Connection, Direction, SinkHook } from "../../connection.ts";
+import type { Connection, SinkHook } from "../../connection.ts";
 import { writeAll } from "./_util.ts";
 
 /**
  * Lets exactly `limit` bytes through in one direction, then aborts the connection with the error
- * `fault()` makes. The chunk that crosses the limit is cut there; its write rejects with the
- * error, which ends the pipe. The part of it that went through is added to the direction's meter
- * (the pipe counts only whole chunks), so the report says exactly `limit`.
+ * `fault()` makes. The chunk that reaches the limit is cut there: its write takes the bytes up to
+ * the limit (which the pipe counts, so the report says exactly `limit`), and the write of the rest
+ * rejects with the error, which ends the pipe.
  *
  * @param limit How many bytes to let through; 0 resets on the first chunk.
- * @param way The direction the hook is on, whose meter counts the cut chunk's bytes.
  * @param fault Makes the error the connection is aborted with.
  * @returns A hook for one direction.
  */
-export function resetAfterBytes(limit: number, way: Direction, fault: () => Error): SinkHook {
+export function resetAfterBytes(limit: number, fault: () => Error): SinkHook {
   return (sink, connection) => {
     let left = limit;
     return {
       async write(chunk) {
+        if (left === 0) {
+          connection.abort(fault()); // does nothing if the limit's last write already did
+          throw connection.signal.reason;
+        }
         const take = Math.min(left, chunk.length);
-        if (take > 0) await writeAll(sink, take === chunk.length ? chunk : chunk.subarray(0, take));
+        await writeAll(sink, take === chunk.length ? chunk : chunk.subarray(0, take));
         left -= take;
-        if (left > 0) return take;
-        connection[way].bytes += take;
-        connection.abort(fault());
-        throw connection.signal.reason;
+        if (left === 0) connection.abort(fault());
+        return take;
       },
     };
   };
