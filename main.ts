@@ -52,7 +52,7 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
   const { listen, upstreams } = options;
   const missing = await checkNetPermissions([
     { address: listen, role: "listen" },
-    ...upstreams.map((address) => ({ address, role: "upstream" as const })),
+    ...upstreams.map(({ address }) => ({ address, role: "upstream" as const })),
   ]);
   if (missing) {
     console.error(missing);
@@ -79,7 +79,7 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
     version: denoJson.version,
     listen: formatAddress(proxies.address),
     workers: options.workers === 1 ? "1 thread" : `${options.workers} workers`,
-    upstreams: upstreams.map(formatAddress).join(", "),
+    upstreams: upstreams.map(({ address }) => formatAddress(address)).join(", "),
   });
   if (options.faults.length > 0) {
     log.warning("Fault injection is on, as --fault asks: {faults}", {

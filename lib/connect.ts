@@ -4,14 +4,16 @@
  * @module
  */
 
-import { type Address, formatAddress } from "./address.ts";
+import type { Address } from "./address.ts";
 import type { Connection } from "./connection.ts";
-import { ConnectionError } from "./report.ts";
-import { messageOf } from "./_util.ts";
+import { formatDuration } from "./duration.ts";
+import { Resolver } from "./resolve.ts";
+import { type ConnectAttempt, UpstreamConnectError } from "./connect_error.ts";
 
 /**
  * Chooses upstreams for a connection. `pick` yields candidates in order of preference; the caller
- * connects to the first that accepts, so retry and failover come from walking the list.
+ * connects to the first that accepts, so retry and failover come from walking the list. A
+ * {@linkcode Pool} is a balancer; the two optional methods let one count what happened.
  *
  * @example A balancer that always prefers the first upstream
  * ```ts
@@ -31,69 +33,21 @@ export interface Balancer {
    * @param connection The connection being forwarded, for balancers that look at it.
    */
   pick(connection?: Connection): Iterable<Address>;
-}
-
-/**
- * One failed connect attempt.
- *
- * @example Reading why each upstream failed
- * ```ts
- * import { type ConnectAttempt, formatAddress, UpstreamConnectError } from "@minginx/minginx";
- * import assert from "node:assert/strict";
- *
- * const attempts: ConnectAttempt[] = [
- *   { address: { hostname: "10.0.0.1", port: 80 }, error: new Deno.errors.ConnectionRefused() },
- * ];
- * const error = new UpstreamConnectError(attempts);
- * assert.deepEqual(error.attempts.map(({ address }) => formatAddress(address)), ["10.0.0.1:80"]);
- * ```
- */
-export interface ConnectAttempt {
-  /** The upstream tried. */
-  address: Address;
-  /** Why it failed. */
-  error: unknown;
-}
-
-/**
- * Thrown when no candidate accepted. Its reason is `upstream_refused` when every attempt was
- * refused, and `upstream_unreachable` otherwise (DNS failure, no route, no candidates at all).
- *
- * @example The reason follows from the attempts
- * ```ts
- * import { UpstreamConnectError } from "@minginx/minginx";
- * import assert from "node:assert/strict";
- *
- * const refused = new Deno.errors.ConnectionRefused("Connection refused (os error 111)");
- * const error = new UpstreamConnectError([{ address: { hostname: "127.0.0.1", port: 9 }, error: refused }]);
- * assert.equal(error.reason, "upstream_refused");
- * assert.equal(error.message, "Cannot connect to 127.0.0.1:9: Connection refused (os error 111)");
- * ```
- */
-export class UpstreamConnectError extends ConnectionError {
-  /** Every attempt, in the order made. */
-  readonly attempts: readonly ConnectAttempt[];
-
   /**
-   * Summarizes failed attempts.
+   * Told that a candidate accepted the connection.
    *
-   * @param attempts Every attempt, in order; empty if there was no candidate.
+   * @param address The candidate, as `pick` yielded it.
+   * @param connection The connection.
+   * @returns A function to call when the connection ends, if the balancer wants to know.
    */
-  constructor(attempts: readonly ConnectAttempt[]) {
-    const refused = attempts.length > 0 &&
-      attempts.every(({ error }) => error instanceof Deno.errors.ConnectionRefused);
-    const describe = ({ address, error }: ConnectAttempt) =>
-      `${formatAddress(address)}: ${messageOf(error)}`;
-    super(
-      refused ? "upstream_refused" : "upstream_unreachable",
-      attempts.length === 0
-        ? "Cannot connect: the balancer offered no upstream"
-        : `Cannot connect to ${attempts.map(describe).join("; ")}`,
-      { cause: attempts.at(-1)?.error },
-    );
-    this.name = "UpstreamConnectError";
-    this.attempts = attempts;
-  }
+  onConnect?(address: Address, connection: Connection): (() => void) | void;
+  /**
+   * Told that connecting to a candidate failed.
+   *
+   * @param address The candidate, as `pick` yielded it.
+   * @param error Why.
+   */
+  onConnectFailure?(address: Address, error: unknown): void;
 }
 
 /**
@@ -101,28 +55,67 @@ export class UpstreamConnectError extends ConnectionError {
  *
  * @example What connectUpstream returns
  * ```ts
- * import { connectUpstream, type Upstream } from "@minginx/minginx";
+ * import { type ConnectedUpstream, connectUpstream } from "@minginx/minginx";
  * import assert from "node:assert/strict";
  *
  * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
- * const upstream: Upstream = await connectUpstream([listener.addr], AbortSignal.timeout(5_000));
+ * const upstream: ConnectedUpstream = await connectUpstream([listener.addr], AbortSignal.timeout(5_000));
  * using _conn = upstream.conn;
  * using _accepted = await listener.accept();
  * assert.equal(upstream.address.port, listener.addr.port);
  * ```
  */
-export interface Upstream {
+export interface ConnectedUpstream {
   /** The connected socket, with Nagle's algorithm off. */
   conn: Deno.TcpConn;
-  /** The candidate that accepted. */
+  /** The candidate that accepted, as the balancer yielded it. */
   address: Address;
 }
 
 /**
- * Connects to the first candidate that accepts, trying the next on any connect error.
+ * Options for {@linkcode connectUpstream}.
+ *
+ * @example Two tries of at most 2 s each
+ * ```ts
+ * import type { ConnectOptions } from "@minginx/minginx";
+ *
+ * const options: ConnectOptions = { tries: 2, timeout: 2_000 };
+ * ```
+ */
+export interface ConnectOptions {
+  /**
+   * How many candidates to try at most. A hostname candidate counts once, however many addresses
+   * it resolves to.
+   *
+   * @default {3}
+   */
+  tries?: number;
+  /**
+   * Milliseconds each address may take to accept before the next is tried; 0 for no limit
+   * beyond `signal`.
+   *
+   * @default {0}
+   */
+  timeout?: number;
+  /**
+   * Resolves hostname candidates.
+   *
+   * @default {a Resolver with its defaults}
+   */
+  resolver?: Resolver;
+  /** Told about each candidate that failed, as {@linkcode Balancer.onConnectFailure}. */
+  onFailure?: (address: Address, error: unknown) => void;
+}
+
+const defaultResolver = new Resolver();
+
+/**
+ * Connects to the first candidate that accepts, trying the next on any connect error. A hostname
+ * is resolved first, and each of its addresses is tried in turn.
  *
  * @param candidates Upstreams in order of preference, as a {@linkcode Balancer} yields them.
  * @param signal Cancels the attempt in progress; the promise then rejects with its reason.
+ * @param options How many candidates to try, and for how long each.
  * @returns The connected socket, with `setNoDelay(true)` applied.
  * @throws {UpstreamConnectError} If no candidate accepted.
  *
@@ -145,23 +138,81 @@ export interface Upstream {
 export async function connectUpstream(
   candidates: Iterable<Address>,
   signal: AbortSignal,
-): Promise<Upstream> {
+  options: ConnectOptions = {},
+): Promise<ConnectedUpstream> {
+  const { tries = 3, timeout = 0, resolver = defaultResolver, onFailure } = options;
   const attempts: ConnectAttempt[] = [];
   for (const address of candidates) {
+    if (attempts.length >= tries) break;
     signal.throwIfAborted();
     try {
-      const conn = await Deno.connect({ hostname: address.hostname, port: address.port, signal });
-      try {
-        conn.setNoDelay(true);
-      } catch (error) {
-        conn.close();
-        throw error;
-      }
+      const conn = await connectOne(address, resolver, signal, timeout);
       return { conn, address };
     } catch (error) {
       signal.throwIfAborted();
       attempts.push({ address, error });
+      onFailure?.(address, error);
     }
   }
   throw new UpstreamConnectError(attempts);
+}
+
+async function connectOne(
+  address: Address,
+  resolver: Resolver,
+  signal: AbortSignal,
+  timeoutMs: number,
+): Promise<Deno.TcpConn> {
+  const attempt = timeoutMs > 0
+    ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])
+    : signal;
+  try {
+    const hostnames = await untilAborted(resolver.resolve(address.hostname), attempt);
+    let failure: unknown;
+    for (const hostname of hostnames) {
+      try {
+        return await connectTo(hostname, address, attempt);
+      } catch (error) {
+        if (attempt.aborted) throw error;
+        failure = error;
+      }
+    }
+    throw failure;
+  } catch (error) {
+    signal.throwIfAborted();
+    if (!attempt.aborted) throw error;
+    throw new Deno.errors.TimedOut(`No answer within ${formatDuration(timeoutMs)}`);
+  }
+}
+
+async function connectTo(
+  hostname: string,
+  address: Address,
+  signal: AbortSignal,
+): Promise<Deno.TcpConn> {
+  let conn: Deno.TcpConn;
+  try {
+    conn = await Deno.connect({ hostname, port: address.port, signal });
+  } catch (error) {
+    // Allowed to look the name up but not to reach this address: let Deno connect by name,
+    // under the NAME:PORT permission.
+    if (!(error instanceof Deno.errors.NotCapable) || hostname === address.hostname) throw error;
+    conn = await Deno.connect({ hostname: address.hostname, port: address.port, signal });
+  }
+  try {
+    conn.setNoDelay(true);
+  } catch (error) {
+    conn.close();
+    throw error;
+  }
+  return conn;
+}
+
+function untilAborted<T>(value: T | Promise<T>, signal: AbortSignal): T | Promise<T> {
+  if (!(value instanceof Promise)) return value;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    value.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }

@@ -5,30 +5,37 @@
  */
 
 import type { Address } from "./address.ts";
-import { roundRobin } from "./balance/round_robin.ts";
-import { type Balancer, connectUpstream } from "./connect.ts";
+import { type Balancer, type ConnectOptions, connectUpstream } from "./connect.ts";
 import type { Connection } from "./connection.ts";
 import { pipe, PipeError, type Sink, type Source } from "./pipe.ts";
 import { ConnectionError, type ConnectionReport } from "./report.ts";
 import type { Service } from "./service.ts";
+import { Pool } from "./pool/pool.ts";
+import type { UpstreamSpec } from "./pool/upstream.ts";
 import { messageOf } from "./_util.ts";
 
 /**
- * Options for {@linkcode forward}: a balancer, or a list of upstreams to go round-robin over.
+ * Options for {@linkcode forward}: where to connect, and how hard to try.
  *
- * @example Give a balancer instead of a list
+ * @example A pool with health checks, and two tries of 2 s each
  * ```ts
- * import { forward, type ForwardOptions, roundRobin } from "@minginx/minginx";
+ * import { forward, type ForwardOptions, Pool, tcpCheck } from "@minginx/minginx";
  *
- * const options: ForwardOptions = { balancer: roundRobin(["10.0.0.1:80", "10.0.0.2:80"]) };
+ * await using pool = new Pool({ upstreams: ["10.0.0.1:80", "10.0.0.2:80"], healthCheck: tcpCheck() });
+ * const options: ForwardOptions = { balancer: pool, connect: { tries: 2, timeout: 2_000 } };
  * const service = forward(options);
  * ```
  */
 export interface ForwardOptions {
-  /** The upstreams, used round-robin. Ignored when `balancer` is given. */
-  upstreams?: readonly (string | Address)[];
-  /** Chooses the upstreams to try for each connection. */
+  /**
+   * The upstreams, for a {@linkcode Pool} with round-robin and no health checks. Ignored when
+   * `balancer` is given.
+   */
+  upstreams?: readonly (string | Address | UpstreamSpec)[];
+  /** Chooses the upstreams to try for each connection, such as a {@linkcode Pool}. */
   balancer?: Balancer;
+  /** How many candidates to try, for how long each, and how to resolve hostnames. */
+  connect?: Omit<ConnectOptions, "onFailure">;
 }
 
 /**
@@ -38,7 +45,7 @@ export interface ForwardOptions {
  * flowing; the connection ends when both directions have ended, when either socket fails or is
  * reset (which closes the other at once), or when a layer aborts it.
  *
- * @param options The upstreams, or a balancer.
+ * @param options The upstreams or a balancer, and how to connect.
  * @returns A service that never rejects: every outcome is in the report.
  * @throws {TypeError} If neither a balancer nor at least one upstream is given.
  *
@@ -59,22 +66,33 @@ export interface ForwardOptions {
  * ```
  */
 export function forward(options: ForwardOptions): Service<Connection, ConnectionReport> {
-  const balancer = options.balancer ?? roundRobin(options.upstreams ?? []);
+  const balancer = options.balancer ?? defaultPool(options.upstreams);
+  const connectOptions: ConnectOptions = {
+    ...options.connect,
+    onFailure: balancer.onConnectFailure?.bind(balancer),
+  };
   return async function forward(connection: Connection): Promise<ConnectionReport> {
     let upstream: Deno.TcpConn;
+    let release: (() => void) | void;
     try {
-      const connected = await connectUpstream(balancer.pick(connection), connection.signal);
+      const candidates = balancer.pick(connection);
+      const connected = await connectUpstream(candidates, connection.signal, connectOptions);
       if (!connection.attach(connected.conn, connected.address)) return connection.end();
       upstream = connected.conn;
+      release = balancer.onConnect?.(connected.address, connection);
     } catch (error) {
       return connection.end(error);
     }
-    const { client } = connection;
-    await Promise.all([
-      direction(connection, client, upstream, "client", "upstream"),
-      direction(connection, upstream, client, "upstream", "client"),
-    ]);
-    return connection.end();
+    try {
+      const { client } = connection;
+      await Promise.all([
+        direction(connection, client, upstream, "client", "upstream"),
+        direction(connection, upstream, client, "upstream", "client"),
+      ]);
+      return connection.end();
+    } finally {
+      release?.();
+    }
   };
 }
 
@@ -119,6 +137,13 @@ async function direction(
   } catch (error) {
     connection.abort(peerReset(to, "shut down writing to", error));
   }
+}
+
+function defaultPool(upstreams: ForwardOptions["upstreams"] = []): Pool {
+  if (upstreams.length === 0) {
+    throw new TypeError("Cannot forward to no upstreams: expected a balancer or at least one");
+  }
+  return new Pool({ upstreams });
 }
 
 function pipeFailure(error: unknown, from: Peer, to: Peer): unknown {

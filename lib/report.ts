@@ -14,14 +14,15 @@
  * | `upstream_closed` | both directions ended cleanly; the upstream finished sending first |
  * | `client_reset` | the client's socket failed: a reset, a broken pipe, another I/O error |
  * | `upstream_reset` | the upstream's socket failed after it was connected |
- * | `upstream_refused` | every upstream tried refused the connection |
- * | `upstream_unreachable` | no upstream could be reached (DNS failure, no route, ...) |
- * | `connect_timeout` | no upstream accepted in time |
+ * | `no_upstream` | no upstream tried accepted: each was refused, unreachable or too slow |
+ * | `dns_failed` | every upstream tried had a hostname that did not resolve |
+ * | `connect_timeout` | no upstream accepted within the overall connect deadline |
  * | `idle_timeout` | nothing moved in either direction for too long |
  * | `over_limit` | too many connections were open and the queue was full, or the wait in it ran out |
  * | `rate_limited` | the client opened new connections faster than its rate allows |
  * | `denied` | the client's address is not allowed |
  * | `fault` | an injected fault closed it on purpose |
+ * | `drained` | its upstream was drained and the drain's deadline ran out |
  * | `shutdown` | the proxy stopped and its drain period ran out |
  * | `error` | an unexpected error in a layer: a bug, logged at error level |
  *
@@ -42,14 +43,15 @@ export type CloseReason =
   | "upstream_closed"
   | "client_reset"
   | "upstream_reset"
-  | "upstream_refused"
-  | "upstream_unreachable"
+  | "no_upstream"
+  | "dns_failed"
   | "connect_timeout"
   | "idle_timeout"
   | "over_limit"
   | "rate_limited"
   | "denied"
   | "fault"
+  | "drained"
   | "shutdown"
   | "error";
 
@@ -98,8 +100,8 @@ export interface ConnectionReport {
  * import { ConnectionError } from "@minginx/minginx";
  * import assert from "node:assert/strict";
  *
- * const error = new ConnectionError("upstream_refused", "Nothing listens on 127.0.0.1:9");
- * assert.equal(error.reason, "upstream_refused");
+ * const error = new ConnectionError("no_upstream", "Nothing listens on 127.0.0.1:9");
+ * assert.equal(error.reason, "no_upstream");
  * assert.equal(error.name, "ConnectionError");
  * ```
  */

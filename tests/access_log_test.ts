@@ -74,8 +74,8 @@ Deno.test("accessLog() logs a failed upstream at warning with the error", async 
     }
     const [line] = accessRecords(records);
     assert.equal(line.level, "warning");
-    assert.equal(line.properties.reason, "upstream_refused");
-    assert.match(line.message.join(""), /upstream_refused .*: Cannot connect to 127\.0\.0\.1:9: /);
+    assert.equal(line.properties.reason, "no_upstream");
+    assert.match(line.message.join(""), /no_upstream .*: Cannot connect to 127\.0\.0\.1:9: /);
   });
 });
 

@@ -66,14 +66,14 @@ Deno.test("forward() closes the client when the upstream is down, then serves th
   using client = await Deno.connect(proxy.address);
   assert.equal((await within(5_000, "close after refusal", readToEnd(client))).length, 0);
   const report = await record.next();
-  assert.equal(report.reason, "upstream_refused");
+  assert.equal(report.reason, "no_upstream");
   assert.equal(report.upstream, null);
   assert.match(report.error ?? "", /Connection refused/);
   switchTo(echo.address);
   await assertStillServes(proxy, echo);
 });
 
-Deno.test("forward() reports upstream_unreachable for a name that does not resolve", async () => {
+Deno.test("forward() reports dns_failed for a name that does not resolve", async () => {
   await using echo = startEcho();
   // .invalid is reserved: it never resolves (RFC 2606).
   const { proxy, record, switchTo } = switchableProxy({ hostname: "upstream.invalid", port: 80 });
@@ -81,8 +81,11 @@ Deno.test("forward() reports upstream_unreachable for a name that does not resol
   using client = await Deno.connect(proxy.address);
   assert.equal((await within(5_000, "close", readToEnd(client))).length, 0);
   const report = await record.next();
-  assert.equal(report.reason, "upstream_unreachable");
-  assert.match(report.error ?? "", /^Cannot connect to upstream\.invalid:80: /);
+  assert.equal(report.reason, "dns_failed");
+  assert.match(
+    report.error ?? "",
+    /^Cannot connect to upstream\.invalid:80: Cannot resolve "upstream\.invalid": /,
+  );
   switchTo(echo.address);
   await assertStillServes(proxy, echo);
 });

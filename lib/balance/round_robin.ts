@@ -1,48 +1,54 @@
 /**
- * Round-robin balancing: each connection starts at the next upstream in the list.
+ * Round-robin balancing, weighted smoothly as nginx does it.
  *
  * @module
  */
 
-import { type Address, parseAddress } from "../address.ts";
-import type { Balancer } from "../connect.ts";
+import type { Upstream } from "../pool/upstream.ts";
+import type { Algorithm } from "./algorithm.ts";
 
 /**
- * A balancer that hands each new connection the next upstream in the list, then the rest in list
- * order as fallbacks, so a refused connect moves on to the following upstream.
+ * Smooth weighted round-robin (nginx's): every pick adds each upstream's weight to its running
+ * score, takes the highest score and subtracts the total weight from it. Over a cycle each upstream
+ * gets its weight's share, spread out rather than in runs: weights 5:1:1 give `a a b a c a a`. The
+ * rest of the order, for failover, is the list from the one after the pick.
  *
- * @param upstreams The upstreams, as addresses or `HOST:PORT` text; at least one.
- * @returns The balancer.
- * @throws {TypeError} If the list is empty or a text is not `HOST:PORT`.
+ * @returns The algorithm.
  *
- * @example Connections cycle through the upstreams in order
+ * @example Weights 5:1:1, spread out
  * ```ts
- * import { formatAddress, roundRobin } from "@minginx/minginx";
+ * import { roundRobin, Upstream } from "@minginx/minginx";
  * import assert from "node:assert/strict";
  *
- * const balancer = roundRobin(["10.0.0.1:80", "10.0.0.2:80", "10.0.0.3:80"]);
- * const first = () => formatAddress([...balancer.pick()][0]);
- * assert.deepEqual([first(), first(), first(), first()], [
- *   "10.0.0.1:80",
- *   "10.0.0.2:80",
- *   "10.0.0.3:80",
- *   "10.0.0.1:80",
- * ]);
+ * const upstreams = [
+ *   new Upstream({ address: "10.0.0.1:80", weight: 5 }),
+ *   new Upstream({ address: "10.0.0.2:80" }),
+ *   new Upstream({ address: "10.0.0.3:80" }),
+ * ];
+ * const algorithm = roundRobin();
+ * const picks = Array.from({ length: 7 }, () => [...algorithm.order(upstreams)][0]);
+ * assert.equal(picks.map(({ name }) => "abc"[Number(name.split(".")[3][0]) - 1]).join(" "), "a a b a c a a");
  * ```
  */
-export function roundRobin(upstreams: readonly (string | Address)[]): Balancer {
-  if (upstreams.length === 0) {
-    throw new TypeError("Cannot balance over no upstreams: expected at least one");
-  }
-  const list = upstreams.map((upstream) =>
-    typeof upstream === "string" ? parseAddress(upstream, { label: "upstream" }) : upstream
-  );
-  let next = 0;
+export function roundRobin(): Algorithm {
+  let members: readonly Upstream[] = [];
+  let scores = new Float64Array(0);
   return {
-    *pick(): Generator<Address> {
-      const start = next;
-      next = (next + 1) % list.length;
-      for (let i = 0; i < list.length; i++) yield list[(start + i) % list.length];
+    *order(upstreams: readonly Upstream[]): Generator<Upstream> {
+      if (upstreams !== members) {
+        members = upstreams;
+        scores = new Float64Array(upstreams.length);
+      }
+      let best = 0;
+      let total = 0;
+      for (let i = 0; i < upstreams.length; i++) {
+        const weight = upstreams[i].effectiveWeight;
+        scores[i] += weight;
+        total += weight;
+        if (scores[i] > scores[best]) best = i;
+      }
+      scores[best] -= total;
+      for (let i = 0; i < upstreams.length; i++) yield upstreams[(best + i) % upstreams.length];
     },
   };
 }

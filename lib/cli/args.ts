@@ -9,6 +9,7 @@ import { messageOf } from "../_util.ts";
 import { type Address, parseAddress } from "../address.ts";
 import { parseDuration } from "../duration.ts";
 import { LAYER_FLAGS, type LayerFlags, parseLayerFlags } from "./layer_flags.ts";
+import { parsePoolFlags, POOL_FLAGS, type PoolFlags } from "./pool_flags.ts";
 
 /** A mistake in the command line; the CLI prints its message and exits with code 2. */
 export class UsageError extends Error {
@@ -27,13 +28,9 @@ export const LOG_LEVELS = ["debug", "info", "warning", "error"] as const;
 export const LOG_FORMATS = ["pretty", "json"] as const;
 
 /** Everything the command line says, with defaults filled in. */
-export interface CliOptions extends LayerFlags {
+export interface CliOptions extends LayerFlags, PoolFlags {
   /** Where to listen. */
   listen: Address;
-  /** Where to forward, round-robin. */
-  upstreams: Address[];
-  /** Connect timeout in milliseconds. */
-  connectTimeout: number;
   /** Idle timeout in milliseconds; 0 for none. */
   idleTimeout: number;
   /** The lowest level logged. */
@@ -51,8 +48,6 @@ export interface CliOptions extends LayerFlags {
 /** The defaults, as the help text shows them. */
 export const DEFAULTS = {
   listen: "127.0.0.1:8081",
-  upstream: "127.0.0.1:8080",
-  connectTimeout: 5_000,
   idleTimeout: 600_000,
   logLevel: "info",
   logFormat: "pretty",
@@ -80,10 +75,7 @@ export function parseCliArgs(args: string[]): CliOptions {
         label: "--listen",
         allowPortZero: true,
       }),
-      upstreams: (values.upstream ?? [DEFAULTS.upstream]).map((text) =>
-        parseAddress(text, { label: "--upstream" })
-      ),
-      connectTimeout: durationFlag(values, "connect-timeout", DEFAULTS.connectTimeout),
+      ...parsePoolFlags(values),
       idleTimeout: durationFlag(values, "idle-timeout", DEFAULTS.idleTimeout),
       logLevel: oneOf(values["log-level"] ?? DEFAULTS.logLevel, LOG_LEVELS, "--log-level"),
       logFormat: oneOf(values["log-format"] ?? DEFAULTS.logFormat, LOG_FORMATS, "--log-format"),
@@ -105,9 +97,8 @@ function parseFlags(args: string[]) {
       tokens: true,
       options: {
         ...LAYER_FLAGS,
+        ...POOL_FLAGS,
         listen: { type: "string", short: "l" },
-        upstream: { type: "string", short: "u", multiple: true },
-        "connect-timeout": { type: "string" },
         "idle-timeout": { type: "string" },
         "log-level": { type: "string" },
         "log-format": { type: "string" },
@@ -139,7 +130,7 @@ function describeParseError(error: unknown): string {
 
 function durationFlag(
   values: Record<string, unknown>,
-  name: "connect-timeout" | "idle-timeout",
+  name: "idle-timeout",
   fallback: number,
 ): number {
   const text = values[name];

@@ -7,6 +7,10 @@
 import { formatDuration } from "../duration.ts";
 import { DEFAULTS, LOG_LEVELS } from "./args.ts";
 import { DEFAULT_QUEUE_TIMEOUT_MS } from "./layer_flags.ts";
+import { POOL_DEFAULTS as P } from "./pool_flags.ts";
+import { ALGORITHMS } from "../balance/algorithms.ts";
+
+const ms = formatDuration;
 
 /**
  * The `--help` text.
@@ -22,16 +26,40 @@ Usage: deno run --allow-net=LISTEN,UPSTREAM[,UPSTREAM...] main.ts [options]
 Options:
   -l, --listen HOST:PORT          Where to accept connections
                                   (default: ${DEFAULTS.listen})
-  -u, --upstream HOST:PORT        Where to forward; repeat it for several, used round-robin,
-                                  and a refused connect moves on to the next
-                                  (default: ${DEFAULTS.upstream})
-      --connect-timeout DURATION  Time allowed to connect to an upstream
-                                  (default: ${formatDuration(DEFAULTS.connectTimeout)})
+  -u, --upstream HOST:PORT[,weight=N][,backup]
+                                  Where to forward; repeat it for several. weight (1-1000,
+                                  default 1) is its share; a backup is used only when no
+                                  primary is available (default: ${P.upstream})
       --idle-timeout DURATION     Close a connection after this long with no traffic; 0 = never
                                   (default: ${formatDuration(DEFAULTS.idleTimeout)})
       --log-level LEVEL           ${LOG_LEVELS.join(", ")} (default: ${DEFAULTS.logLevel})
       --log-format FORMAT         pretty, or json for one JSON object a line
                                   (default: ${DEFAULTS.logFormat})
+
+Balancing, health and failover (see README.md):
+  -b, --balance NAME              ${Object.keys(ALGORITHMS).join(", ")}
+                                  (default: ${P.balance})
+      --health-check CHECK        tcp, http:/PATH[,status=200-299,...] or
+                                  [send=TEXT,]expect=TEXT; off unless given
+      --health-interval DURATION  Time between checks (default: ${ms(P.health.interval)})
+      --health-timeout DURATION   Time a check may take (default: ${ms(P.health.timeout)})
+      --health-rise N             Passes in a row that bring an upstream up (default: ${P.health.rise})
+      --health-fall N             Failures in a row that take it down (default: ${P.health.fall})
+      --max-fails N               Failed connects in a row that take an upstream out (passive
+                                  ejection); 0 = never (default: ${P.maxFails})
+      --fail-timeout DURATION     The window those failures must fall in, and how long the
+                                  upstream stays out; a passing check ends it sooner
+                                  (default: ${ms(P.failTimeout)})
+      --slow-start DURATION       A recovered upstream's weight ramps up over this long
+                                  (default: ${ms(P.slowStart)})
+      --connect-tries N           Upstreams to try per connection (default: ${P.connectTries})
+      --connect-timeout DURATION  Time each try may take (default: ${ms(P.connectTimeout)})
+      --connect-deadline DURATION Time all tries may take (connect_timeout)
+                                  (default: ${ms(P.connectDeadline)})
+      --dns-ttl DURATION          How long a hostname's addresses are kept (default: ${
+    ms(P.dnsTtl)
+  })
+
 Access and limits (checked in this order; a connection turned away never reaches an upstream):
       --allow CIDR                Let clients in this block in; repeat it. 10.0.0.0/8, ::1, all
       --deny CIDR                 Turn clients in this block away (denied); repeat it. --allow
@@ -66,11 +94,13 @@ Running:
 
 HOST:PORT takes a hostname, an IPv4 address, or an IPv6 address in brackets: [::1]:8081.
 DURATION is a number and a unit (ms, s, m, h), or several: 500ms, 5s, 10m, 1h30m.
---allow-net needs exactly the listen address and every upstream, written as given here.
+--allow-net needs exactly the listen address and every upstream, written as given here;
+to resolve a hostname upstream itself and try each of its addresses, minginx also needs the
+name alone and those addresses (without them, Deno connects to the name's first address).
 SIGINT or SIGTERM stops accepting and gives open connections 10s to finish; a second
 signal closes them at once.
 
 Example:
-  deno run --allow-net=${DEFAULTS.listen},${DEFAULTS.upstream} main.ts -l ${DEFAULTS.listen} -u ${DEFAULTS.upstream}
+  deno run --allow-net=${DEFAULTS.listen},${P.upstream} main.ts -l ${DEFAULTS.listen} -u ${P.upstream}
 `;
 }

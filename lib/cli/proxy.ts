@@ -15,6 +15,7 @@ import type { Server } from "../server.ts";
 import { ServiceBuilder } from "../service.ts";
 import type { CliOptions } from "./args.ts";
 import { type LayerFlags, optionalLayers } from "./layer_flags.ts";
+import { connectFromFlags, type PoolFlags, poolFromFlags } from "./pool_flags.ts";
 
 /** How the CLI's proxies stop: open connections get this long to finish after a signal. */
 export const DRAIN_MS = 10_000;
@@ -31,7 +32,8 @@ export interface Sharing {
 
 /**
  * Starts the stack the flags describe on the listen address: the access log, the access rules
- * and limits that were asked for, the timeouts, any faults, and forward.
+ * and limits that were asked for, the timeouts, any faults, and forward over the flags' pool,
+ * whose health checks stop when the server has finished.
  *
  * @param options The parsed flags.
  * @param sharing Set when several workers share the port.
@@ -39,23 +41,30 @@ export interface Sharing {
  * @throws {Deno.errors.AddrInUse} And other listen errors, naming the address.
  */
 export function startProxy(
-  options:
-    & Pick<CliOptions, "listen" | "upstreams" | "connectTimeout" | "idleTimeout">
-    & LayerFlags,
+  options: Pick<CliOptions, "listen" | "idleTimeout"> & LayerFlags & PoolFlags,
   sharing?: Sharing,
 ): Server {
   const { limits, faults } = optionalLayers(shareOut(options, sharing?.workers ?? 1));
   let builder = new ServiceBuilder<Connection, ConnectionReport>().layer(accessLog());
   for (const layer of limits) builder = builder.layer(layer);
-  builder = builder.layer(timeout({ connect: options.connectTimeout, idle: options.idleTimeout }));
+  builder = builder.layer(timeout({ connect: options.connectDeadline, idle: options.idleTimeout }));
   if (faults) builder = builder.layer(faults);
-  return serve({
-    listen: options.listen,
-    drainTimeout: DRAIN_MS,
-    reusePort: sharing?.reusePort,
-    connectionIds: sharing?.connectionIds,
-    service: builder.service(forward({ upstreams: options.upstreams })),
-  });
+  const pool = poolFromFlags(options);
+  try {
+    const server = serve({
+      listen: options.listen,
+      drainTimeout: DRAIN_MS,
+      reusePort: sharing?.reusePort,
+      connectionIds: sharing?.connectionIds,
+      service: builder.service(forward({ balancer: pool, connect: connectFromFlags(options) })),
+    });
+    // The health checks run for as long as connections may still need upstreams.
+    server.finished.finally(() => pool.close());
+    return server;
+  } catch (error) {
+    pool.close();
+    throw error;
+  }
 }
 
 /** Each of `workers` proxies gets its share of the overall connection limit and queue. */

@@ -34,14 +34,15 @@ const LEVELS: Record<CloseReason, LogLevel> = {
   upstream_closed: "info",
   client_reset: "info",
   upstream_reset: "warning",
-  upstream_refused: "warning",
-  upstream_unreachable: "warning",
+  no_upstream: "warning",
+  dns_failed: "warning",
   connect_timeout: "warning",
   idle_timeout: "info",
   over_limit: "warning",
   rate_limited: "warning",
   denied: "info",
   fault: "info",
+  drained: "info",
   shutdown: "info",
   error: "error",
 };
@@ -81,7 +82,7 @@ const LINE = "{client} -> {upstream} {reason} up={bytesUp}B down={bytesDown}B {d
  *   using client = await Deno.connect(proxy.address);
  *   assert.equal(await client.read(new Uint8Array(1)), null);
  * }
- * assert.equal(records[0].properties.reason, "upstream_refused");
+ * assert.equal(records[0].properties.reason, "no_upstream");
  * await reset();
  * ```
  */
