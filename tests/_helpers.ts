@@ -29,8 +29,11 @@ export interface TestServer extends AsyncDisposable {
  * Starts an upstream that runs `handle` for every connection it accepts; the connection is closed
  * when `handle` returns or throws.
  */
-export function startServer(handle: (conn: Deno.TcpConn) => Promise<void>): TestServer {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+export function startServer(
+  handle: (conn: Deno.TcpConn) => Promise<void>,
+  port = 0,
+): TestServer {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port });
   const open = new Set<Deno.TcpConn>();
   const handlers = new Set<Promise<void>>();
   const server: TestServer = {
@@ -70,8 +73,11 @@ export function startServer(handle: (conn: Deno.TcpConn) => Promise<void>): Test
   return server;
 }
 
-/** An upstream that echoes every byte and passes the client's end of stream back as a half-close. */
-export function startEcho(): TestServer {
+/**
+ * An upstream that echoes every byte and passes the client's end of stream back as a half-close,
+ * on `port` (0 for any).
+ */
+export function startEcho(port = 0): TestServer {
   return startServer(async (conn) => {
     const buffer = new Uint8Array(64 * 1024);
     for (;;) {
@@ -82,7 +88,7 @@ export function startEcho(): TestServer {
     await conn.closeWrite();
     // Keep the socket until the peer closes, so the proxy sees a clean end.
     await conn.read(buffer).catch(() => null);
-  });
+  }, port);
 }
 
 /** Closes a connection, ignoring that it may be closed already. */
