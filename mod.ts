@@ -74,6 +74,7 @@ export * from "./lib/middleware/access_log.ts";
 export * from "./lib/middleware/timeout.ts";
 export * from "./lib/pool/upstream.ts";
 export * from "./lib/pool/pool.ts";
+export * from "./lib/pool/pool_options.ts";
 export type { PassiveOptions } from "./lib/pool/passive.ts";
 export type { HealthOptions } from "./lib/health/checker.ts";
 export * from "./lib/resolve.ts";

@@ -214,6 +214,17 @@ export async function within<T>(ms: number, what: string, promise: Promise<T>): 
   }
 }
 
+/** Waits until `done()` holds, checking every 10 ms, and fails the test after `ms`. */
+export async function until(ms: number, what: string, done: () => boolean): Promise<void> {
+  await within(
+    ms,
+    what,
+    (async () => {
+      while (!done()) await delay(10);
+    })(),
+  );
+}
+
 /** Resolves after `ms` milliseconds. */
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -16,7 +16,7 @@ import {
   tcpCheck,
 } from "../mod.ts";
 import { echoes, probe } from "./_echo.ts";
-import { delay, recorder, startEcho, type TestServer, within } from "./_helpers.ts";
+import { delay, recorder, startEcho, type TestServer, until, within } from "./_helpers.ts";
 
 /** A proxy over `pool`, recording every report, counting connect failures by upstream state. */
 function proxyOver(pool: Pool) {
@@ -71,16 +71,6 @@ function clientLoop(proxy: Address, loops: number) {
 function servedBy(reports: ConnectionReport[], server: TestServer): ConnectionReport[] {
   const name = `127.0.0.1:${server.address.port}`;
   return reports.filter(({ upstream }) => upstream === name);
-}
-
-async function until(ms: number, what: string, done: () => boolean): Promise<void> {
-  await within(
-    ms,
-    what,
-    (async () => {
-      while (!done()) await delay(10);
-    })(),
-  );
 }
 
 const checked = (upstreams: TestServer[], options: Partial<PoolOptions> = {}) =>

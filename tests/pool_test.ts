@@ -5,20 +5,9 @@
 import { configure, type LogRecord, reset } from "@logtape/logtape";
 import assert from "node:assert/strict";
 import { type HealthCheck, Pool } from "../mod.ts";
-import { delay, within } from "./_helpers.ts";
+import { delay, until } from "./_helpers.ts";
 
 const names = (pool: Pool) => [...pool.pick()].map(({ name }) => name);
-
-/** Waits until `done()` holds, checking every 10 ms, for at most `ms`. */
-async function until(ms: number, what: string, done: () => boolean): Promise<void> {
-  await within(
-    ms,
-    what,
-    (async () => {
-      while (!done()) await delay(10);
-    })(),
-  );
-}
 
 /** A health check whose result per upstream the test sets, counting the checks it ran. */
 function switchableCheck(): HealthCheck & { up: Map<string, boolean>; runs: number } {

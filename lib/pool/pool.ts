@@ -7,60 +7,17 @@
 
 import { getLogger } from "@logtape/logtape";
 import type { Address } from "../address.ts";
-import type { AlgorithmFactory } from "../balance/algorithm.ts";
 import { roundRobin } from "../balance/round_robin.ts";
 import type { Balancer } from "../connect.ts";
 import type { Connection } from "../connection.ts";
-import type { HealthCheck } from "../health/check.ts";
-import { HealthChecker, type HealthOptions } from "../health/checker.ts";
+import { HealthChecker } from "../health/checker.ts";
 import { Drains } from "./drain.ts";
-import { PassiveEjection, type PassiveOptions } from "./passive.ts";
+import { Tiers } from "./tiers.ts";
+import { PassiveEjection } from "./passive.ts";
+import type { PoolOptions } from "./pool_options.ts";
 import { Upstream, type UpstreamSpec } from "./upstream.ts";
 
 const log = getLogger(["minginx", "pool"]);
-
-/**
- * Options for a {@linkcode Pool}.
- *
- * @example Three upstreams, one a backup, with health checks
- * ```ts
- * import { leastConn, type PoolOptions, tcpCheck } from "@minginx/minginx";
- *
- * const options: PoolOptions = {
- *   upstreams: ["10.0.0.1:80", { address: "10.0.0.2:80", weight: 2 }, { address: "10.0.0.3:80", backup: true }],
- *   balance: leastConn,
- *   healthCheck: tcpCheck(),
- *   health: { interval: 2_000, rise: 2, fall: 3 },
- *   slowStart: 10_000,
- * };
- * ```
- */
-export interface PoolOptions extends PassiveOptions {
-  /** The upstreams, as `HOST:PORT` text, addresses, or specs with a weight and tier. */
-  upstreams: readonly (string | Address | UpstreamSpec)[];
-  /**
-   * The balancing algorithm.
-   *
-   * @default {roundRobin}
-   */
-  balance?: AlgorithmFactory;
-  /** An active health check run against each upstream; none if absent. */
-  healthCheck?: HealthCheck;
-  /** How often the health check runs and how many results flip an upstream's state. */
-  health?: HealthOptions;
-  /**
-   * Over how many milliseconds a recovered upstream's weight ramps up from 1% to all of it.
-   *
-   * @default {0}
-   */
-  slowStart?: number;
-  /**
-   * The pool's name in log messages.
-   *
-   * @default {"default"}
-   */
-  name?: string;
-}
 
 /**
  * A pool of upstreams, and the {@linkcode Balancer} that {@linkcode forward} walks. For each
@@ -84,11 +41,7 @@ export class Pool implements Balancer, AsyncDisposable {
   /** The pool's name, for log messages. */
   readonly name: string;
   #all: readonly Upstream[] = [];
-  #primaries: readonly Upstream[] = [];
-  #backups: readonly Upstream[] = [];
-  #fallback: readonly Upstream[] = [];
-  readonly #primaryOrder;
-  readonly #backupOrder;
+  readonly #tiers: Tiers;
   readonly #slowStartMs: number;
   readonly #passive: PassiveEjection;
   readonly #drains: Drains;
@@ -102,9 +55,7 @@ export class Pool implements Balancer, AsyncDisposable {
    */
   constructor(options: PoolOptions) {
     this.name = options.name ?? "default";
-    const balance = options.balance ?? roundRobin;
-    this.#primaryOrder = balance();
-    this.#backupOrder = balance();
+    this.#tiers = new Tiers(options.balance ?? roundRobin);
     this.#slowStartMs = options.slowStart ?? 0;
     this.#passive = new PassiveEjection(options, (upstream, ejected) => {
       this.#changed(upstream, ejected ? "ejected" : "back from ejection");
@@ -142,11 +93,9 @@ export class Pool implements Balancer, AsyncDisposable {
    * @param connection The connection, for algorithms that look at its client.
    * @returns The candidates: available primaries, then available backups.
    */
-  *pick(connection?: Connection): Generator<Upstream> {
+  pick(connection?: Connection): Iterable<Upstream> {
     this.#passive.expire();
-    if (this.#primaries.length > 0) yield* this.#primaryOrder.order(this.#primaries, connection);
-    if (this.#backups.length > 0) yield* this.#backupOrder.order(this.#backups, connection);
-    if (this.#primaries.length === 0 && this.#backups.length === 0) yield* this.#fallback;
+    return this.#tiers.pick(connection);
   }
 
   /**
@@ -278,7 +227,7 @@ export class Pool implements Balancer, AsyncDisposable {
   }
 
   #changed(upstream: Upstream, why: string): void {
-    const wasAvailable = this.#primaries.includes(upstream) || this.#backups.includes(upstream);
+    const wasAvailable = this.#tiers.offers(upstream);
     this.#refresh();
     const available = upstream.state === "up";
     if (available && !wasAvailable && this.#slowStartMs > 0) upstream.slowStart(this.#slowStartMs);
@@ -292,9 +241,6 @@ export class Pool implements Balancer, AsyncDisposable {
   }
 
   #refresh(): void {
-    const available = this.#all.filter((upstream) => upstream.state === "up");
-    this.#primaries = available.filter((upstream) => !upstream.backup);
-    this.#backups = available.filter((upstream) => upstream.backup);
-    this.#fallback = available.length > 0 ? [] : this.#all.filter((upstream) => !upstream.draining);
+    this.#tiers.refresh(this.#all);
   }
 }
