@@ -75,12 +75,18 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
     return 1;
   }
   const log = getLogger(["minginx"]);
-  log.info("minginx {version} listening on {listen} with {workers}, forwarding to {upstreams}", {
-    version: denoJson.version,
-    listen: formatAddress(proxies.address),
-    workers: options.workers === 1 ? "1 thread" : `${options.workers} workers`,
-    upstreams: upstreams.map(({ address }) => formatAddress(address)).join(", "),
-  });
+  log.info(
+    "minginx {version} listening on {listen} with {workers}, forwarding to {upstreams} " +
+      "({balance}, health check: {healthCheck})",
+    {
+      version: denoJson.version,
+      listen: formatAddress(proxies.address),
+      workers: options.workers === 1 ? "1 thread" : `${options.workers} workers`,
+      upstreams: upstreams.map(describeUpstream).join(", "),
+      balance: options.balance,
+      healthCheck: options.healthCheck ?? "none",
+    },
+  );
   if (options.faults.length > 0) {
     log.warning("Fault injection is on, as --fault asks: {faults}", {
       faults: JSON.stringify(options.faults),
@@ -113,6 +119,12 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
   }
   reportLosses(losses);
   return 0;
+}
+
+/** An upstream as the startup line shows it: `HOST:PORT`, with its weight and tier if set. */
+function describeUpstream({ address, weight, backup }: CliOptions["upstreams"][number]): string {
+  return formatAddress(address) + (weight === 1 ? "" : `,weight=${weight}`) +
+    (backup ? ",backup" : "");
 }
 
 /** The proxy on the main thread, for `--workers 1`. */

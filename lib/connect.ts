@@ -91,8 +91,8 @@ export interface ConnectOptions {
    */
   tries?: number;
   /**
-   * Milliseconds each address may take to accept before the next is tried; 0 for no limit
-   * beyond `signal`.
+   * Milliseconds each try may take, resolving a hostname and connecting to its addresses
+   * included, before the next candidate is tried; 0 for no limit beyond `signal`.
    *
    * @default {0}
    */

@@ -166,3 +166,36 @@ Deno.test("Pool.add(), setWeight() and remove() change the picks at once, and na
     message: 'Cannot parse upstream "10.0.0:80": expected HOST:PORT',
   });
 });
+
+Deno.test("an ejection that ends while health checks hold the upstream down logs nothing more", async () => {
+  const records: LogRecord[] = [];
+  await configure({
+    sinks: { memory: (record) => records.push(record) },
+    loggers: [
+      { category: ["minginx", "pool"], lowestLevel: "debug", sinks: ["memory"] },
+      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: [] },
+    ],
+  });
+  try {
+    const check = switchableCheck();
+    await using pool = new Pool({
+      upstreams: ["10.0.0.1:80", "10.0.0.2:80"],
+      healthCheck: check,
+      health: { interval: 10, fall: 1 },
+      failTimeout: 100,
+    });
+    const upstream = pool.get("10.0.0.1:80")!;
+    check.up.set("10.0.0.1:80", false);
+    pool.onConnectFailure(upstream);
+    await until(1_000, "down", () => upstream.state === "down");
+    await delay(200);
+    [...pool.pick()]; // the ejection's cooldown has passed: picking ends it
+    const messages = records.map((record) => record.message.join(""));
+    assert.deepEqual(messages.map((message) => message.match(/is (\w+) \(/)?.[1]), [
+      "ejected",
+      "down",
+    ], messages.join("\n"));
+  } finally {
+    await reset();
+  }
+});

@@ -90,6 +90,13 @@ export function parsePoolFlags(values: Values): PoolFlags {
     const value = text(name);
     return value === undefined ? fallback : parseDuration(value, `--${name}`);
   };
+  const positive = (name: string, fallback: number) => {
+    const ms = duration(name, fallback);
+    if (ms > 0) return ms;
+    throw new TypeError(
+      `Cannot parse --${name} "${text(name)}": expected a duration above 0, such as 2s`,
+    );
+  };
   const whole = (name: string, fallback: number, lowest: number) => {
     const value = text(name);
     if (value === undefined) return fallback;
@@ -115,8 +122,8 @@ export function parsePoolFlags(values: Values): PoolFlags {
     balance: algorithmName(text("balance") ?? POOL_DEFAULTS.balance),
     healthCheck,
     health: {
-      interval: positive(duration("health-interval", health.interval), "--health-interval"),
-      timeout: positive(duration("health-timeout", health.timeout), "--health-timeout"),
+      interval: positive("health-interval", health.interval),
+      timeout: positive("health-timeout", health.timeout),
       rise: whole("health-rise", health.rise, 1),
       fall: whole("health-fall", health.fall, 1),
     },
@@ -170,9 +177,4 @@ function algorithmName(name: string): AlgorithmName {
       names.at(-1)
     }`,
   );
-}
-
-function positive(ms: number, flag: string): number {
-  if (ms > 0) return ms;
-  throw new TypeError(`Cannot parse ${flag} "0": expected a duration above 0, such as 2s`);
 }

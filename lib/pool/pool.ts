@@ -15,7 +15,7 @@ import { Drains } from "./drain.ts";
 import { Tiers } from "./tiers.ts";
 import { PassiveEjection } from "./passive.ts";
 import type { PoolOptions } from "./pool_options.ts";
-import { Upstream, type UpstreamSpec } from "./upstream.ts";
+import { Upstream, type UpstreamSpec, type UpstreamState } from "./upstream.ts";
 
 const log = getLogger(["minginx", "pool"]);
 
@@ -46,6 +46,7 @@ export class Pool implements Balancer, AsyncDisposable {
   readonly #passive: PassiveEjection;
   readonly #drains: Drains;
   readonly #checker: HealthChecker | undefined;
+  readonly #logged = new WeakMap<Upstream, UpstreamState>();
 
   /**
    * Creates a pool and starts its health checks, if any.
@@ -58,7 +59,7 @@ export class Pool implements Balancer, AsyncDisposable {
     this.#tiers = new Tiers(options.balance ?? roundRobin);
     this.#slowStartMs = options.slowStart ?? 0;
     this.#passive = new PassiveEjection(options, (upstream, ejected) => {
-      this.#changed(upstream, ejected ? "ejected" : "back from ejection");
+      this.#changed(upstream, ejected ? "connects failed" : "its ejection ended");
     });
     this.#drains = new Drains((upstream) => this.#leave(upstream));
     for (const spec of options.upstreams) this.add(spec);
@@ -231,6 +232,9 @@ export class Pool implements Balancer, AsyncDisposable {
     this.#refresh();
     const available = upstream.state === "up";
     if (available && !wasAvailable && this.#slowStartMs > 0) upstream.slowStart(this.#slowStartMs);
+    // Only a change of state is logged: an ejection that ends while checks hold it down is not.
+    if ((this.#logged.get(upstream) ?? "up") === upstream.state) return;
+    this.#logged.set(upstream, upstream.state);
     const level = available ? "info" : "warn";
     log[level]("Upstream {upstream} in pool {pool} is {state} ({why})", {
       upstream: upstream.name,
