@@ -8,6 +8,7 @@ import type { Address } from "./address.ts";
 import type { Connection } from "./connection.ts";
 import { formatDuration } from "./duration.ts";
 import { Resolver } from "./resolve.ts";
+import { withDeadline } from "./connect_deadline.ts";
 import { type ConnectAttempt, UpstreamConnectError } from "./connect_error.ts";
 
 /**
@@ -163,26 +164,36 @@ async function connectOne(
   signal: AbortSignal,
   timeoutMs: number,
 ): Promise<Deno.TcpConn> {
-  const attempt = timeoutMs > 0
-    ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])
-    : signal;
+  if (timeoutMs === 0) return await connectAny(address, resolver, signal);
   try {
-    const hostnames = await untilAborted(resolver.resolve(address.hostname), attempt);
-    let failure: unknown;
-    for (const hostname of hostnames) {
-      try {
-        return await connectTo(hostname, address, attempt);
-      } catch (error) {
-        if (attempt.aborted) throw error;
-        failure = error;
-      }
-    }
-    throw failure;
+    return await withDeadline(
+      signal,
+      timeoutMs,
+      (attempt) => connectAny(address, resolver, attempt),
+    );
   } catch (error) {
     signal.throwIfAborted();
-    if (!attempt.aborted) throw error;
+    if (!(error instanceof DOMException && error.name === "TimeoutError")) throw error;
     throw new Deno.errors.TimedOut(`No answer within ${formatDuration(timeoutMs)}`);
   }
+}
+
+async function connectAny(
+  address: Address,
+  resolver: Resolver,
+  signal: AbortSignal,
+): Promise<Deno.TcpConn> {
+  const hostnames = await untilAborted(resolver.resolve(address.hostname), signal);
+  let failure: unknown;
+  for (const hostname of hostnames) {
+    try {
+      return await connectTo(hostname, address, signal);
+    } catch (error) {
+      signal.throwIfAborted();
+      failure = error;
+    }
+  }
+  throw failure;
 }
 
 async function connectTo(
