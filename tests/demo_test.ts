@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { type Address, serve } from "../mod.ts";
 import { serveUserApi } from "../examples/user_api.ts";
 import { waitForPort } from "./_cli.ts";
-import { readToEnd, within, writeAll } from "./_helpers.ts";
+import { delay, readToEnd, within, writeAll } from "./_helpers.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -114,8 +114,22 @@ async function demoWithCurl(): Promise<void> {
     stderr: "piped",
     env: { NO_COLOR: "1" },
   }).spawn();
+  const errors = new Response(demo.stderr).text();
+  let printed = "";
+  const output = (async () => {
+    for await (const chunk of demo.stdout.pipeThrough(new TextDecoderStream())) printed += chunk;
+  })();
   try {
-    await within(30_000, "the demo to listen", waitForPort(8081));
+    // The banner comes after the proxy listens and right before it handles SIGINT: a signal sent
+    // earlier would end the process the default way.
+    await within(
+      30_000,
+      "the demo's banner",
+      (async () => {
+        while (!printed.includes("Press Ctrl-C to stop.")) await delay(20);
+      })(),
+    );
+    await within(5_000, "the demo to listen", waitForPort(8081));
     const run = async (args: string[]) => {
       const out = await new Deno.Command("curl", { args: ["-sS", ...args] }).output();
       assert.ok(out.success, new TextDecoder().decode(out.stderr));
@@ -141,9 +155,10 @@ async function demoWithCurl(): Promise<void> {
   } finally {
     demo.kill("SIGINT");
   }
-  const { code, stdout, stderr } = await within(15_000, "the demo to stop", demo.output());
-  const printed = new TextDecoder().decode(stdout);
-  assert.equal(code, 0, new TextDecoder().decode(stderr));
+  const { code } = await within(15_000, "the demo to stop", demo.status);
+  await output;
+  const stderr = await errors;
+  assert.equal(code, 0, stderr);
   assert.match(printed, /curl http:\/\/127\.0\.0\.1:8081\//);
-  assert.match(new TextDecoder().decode(stderr), /client_closed/);
+  assert.match(stderr, /client_closed/);
 }
