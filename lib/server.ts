@@ -62,7 +62,7 @@ export class Server implements AsyncDisposable {
   /** The address the server listens on, with the real port when port 0 was asked for. */
   readonly address: Address;
   readonly #listener: Deno.TcpListener;
-  readonly #service: Service<Connection, ConnectionReport>;
+  #service: Service<Connection, ConnectionReport>;
   readonly #drainMs: number;
   readonly #open = new Set<Connection>();
   readonly #stopping = new AbortController();
@@ -105,6 +105,31 @@ export class Server implements AsyncDisposable {
   /** How many connections are open now. */
   get connections(): number {
     return this.#open.size;
+  }
+
+  /**
+   * Hands new connections to `service` from now on; the listener stays as it is, so no connection
+   * is refused, and connections already accepted stay with the service they started with. This is
+   * what a reload does to a listener that stays.
+   *
+   * @param service The service for new connections.
+   *
+   * @example Switch upstreams without closing the listener
+   * ```ts
+   * import { forward, serve } from "@minginx/minginx";
+   * import assert from "node:assert/strict";
+   *
+   * using first = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+   * using second = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+   * await using proxy = serve({ listen: "127.0.0.1:0", service: forward({ upstreams: [first.addr] }) });
+   * proxy.replaceService(forward({ upstreams: [second.addr] }));
+   * using _client = await Deno.connect(proxy.address);
+   * using accepted = await second.accept();
+   * assert.equal(accepted.localAddr.port, second.addr.port);
+   * ```
+   */
+  replaceService(service: Service<Connection, ConnectionReport>): void {
+    this.#service = service;
   }
 
   /**
@@ -174,8 +199,9 @@ export class Server implements AsyncDisposable {
   }
 
   async #run(connection: Connection): Promise<void> {
+    const service = this.#service; // a reload meanwhile does not move this connection
     try {
-      await this.#service(connection); // inside try: a layer may also throw before returning
+      await service(connection); // inside try: a layer may also throw before returning
     } catch (error) {
       log.error("Connection {id} failed in a layer: {error}", { id: connection.id, error });
       connection.end(error);
