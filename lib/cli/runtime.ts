@@ -1,0 +1,193 @@
+/**
+ * The servers a config describes, kept running across reloads: a listener that stays keeps its
+ * socket and hands new connections to the new stack, open connections stay with the stack they
+ * started with, removed listeners drain, and upstreams removed from a pool drain or are closed as
+ * the config says.
+ *
+ * @module
+ */
+
+import { getLogger } from "@logtape/logtape";
+import { type Address, formatAddress } from "../address.ts";
+import { serve } from "../serve.ts";
+import type { Server } from "../server.ts";
+import { buildStack, type Stack, type StackSettings } from "./stack.ts";
+
+const log = getLogger(["minginx", "reload"]);
+
+/** What happens to connections on an upstream that a reload removed from its pool. */
+export interface OnUpstreamRemoved {
+  /** `drain`: they go on until they end; `close`: they are closed. */
+  action: "drain" | "close";
+  /**
+   * For `drain`, when the ones left are closed anyway; for `close`, how long they get first. In
+   * milliseconds; 0 means never for `drain` and at once for `close`.
+   */
+  after: number;
+}
+
+/** One server of a config: where it listens, and its stack's settings. */
+export interface ServerSettings extends StackSettings {
+  /** Its name, which ties it to itself across reloads. */
+  name: string;
+  /** Where it listens; one or more addresses. */
+  listen: Address[];
+  /** What a reload does to connections on an upstream it removed. */
+  onUpstreamRemoved: OnUpstreamRemoved;
+}
+
+/** The part of a config the runtime runs. */
+export interface RuntimeConfig {
+  /** How long open connections get when a listener goes away or the proxy stops, in ms. */
+  drainTimeout: number;
+  /** The servers. */
+  servers: ServerSettings[];
+}
+
+interface Running {
+  settings: ServerSettings;
+  stack: Stack;
+}
+
+/** The running servers of a config, which a reload changes in place. */
+export class Runtime {
+  #config: RuntimeConfig;
+  #running = new Map<string, Running>();
+  #listeners = new Map<string, Server>();
+  readonly #retiring = new Set<Server>();
+  #stopped = false;
+
+  private constructor(config: RuntimeConfig) {
+    this.#config = config;
+  }
+
+  /**
+   * Starts every server of `config`.
+   *
+   * @param config The config.
+   * @returns The runtime.
+   * @throws {Error} If a listener cannot be opened; whatever was opened is closed again.
+   */
+  static start(config: RuntimeConfig): Runtime {
+    const runtime = new Runtime(config);
+    runtime.#apply(config);
+    return runtime;
+  }
+
+  /** Every address listened on, in config order. */
+  get addresses(): Address[] {
+    return [...this.#listeners.values()].map((server) => server.address);
+  }
+
+  /** Open connections, on current and retiring listeners. */
+  get connections(): number {
+    let open = 0;
+    for (const server of [...this.#listeners.values(), ...this.#retiring]) {
+      open += server.connections;
+    }
+    return open;
+  }
+
+  /** Connections accepted so far by the current listeners. */
+  get accepted(): number {
+    let accepted = 0;
+    for (const server of this.#listeners.values()) accepted += server.accepted;
+    return accepted;
+  }
+
+  /**
+   * Applies a new config atomically: either all of it, or (if a new listener cannot be opened)
+   * none of it.
+   *
+   * @param config The new config, already validated.
+   * @throws {Error} If a new listener cannot be opened; the old config keeps running.
+   */
+  reload(config: RuntimeConfig): void {
+    if (this.#stopped) throw new Error("Cannot reload: the proxy is stopping");
+    this.#apply(config);
+    this.#config = config;
+  }
+
+  /**
+   * Stops every listener and lets open connections finish for `drainTimeout` ms.
+   *
+   * @param drainTimeout How long they get; the config's drain timeout if absent.
+   * @returns Resolves once every server has finished.
+   */
+  async shutdown(drainTimeout = this.#config.drainTimeout): Promise<void> {
+    this.#stopped = true;
+    const servers = [...this.#listeners.values(), ...this.#retiring];
+    await Promise.all(servers.map((server) => server.shutdown(drainTimeout)));
+    await Promise.all([...this.#running.values()].map(({ stack }) => stack.pool.close()));
+  }
+
+  #apply(config: RuntimeConfig): void {
+    const stacks = new Map<string, Running>();
+    const opened = new Map<string, Server>();
+    try {
+      for (const settings of config.servers) {
+        const running = { settings, stack: buildStack(settings) };
+        stacks.set(settings.name, running);
+        for (const address of settings.listen) {
+          const key = formatAddress(address);
+          if (this.#listeners.has(key)) continue;
+          opened.set(
+            key,
+            serve({
+              listen: address,
+              drainTimeout: config.drainTimeout,
+              service: running.stack.service,
+            }),
+          );
+        }
+      }
+    } catch (error) {
+      for (const server of opened.values()) server.shutdown(0);
+      for (const { stack } of stacks.values()) stack.pool.close();
+      throw error;
+    }
+    // Nothing can fail from here on: the switch is all or nothing.
+    const listeners = new Map<string, Server>();
+    for (const { settings, stack } of stacks.values()) {
+      for (const address of settings.listen) {
+        const key = formatAddress(address);
+        const server = opened.get(key) ?? this.#listeners.get(key)!;
+        server.replaceService(stack.service);
+        listeners.set(key, server);
+      }
+    }
+    for (const [key, server] of this.#listeners) {
+      if (listeners.has(key)) continue;
+      log.info("Listener {listen} was removed: it stops accepting and drains", { listen: key });
+      this.#retiring.add(server);
+      server.shutdown(config.drainTimeout).then(() => this.#retiring.delete(server));
+    }
+    for (const [name, old] of this.#running) retire(old, stacks.get(name)?.settings);
+    this.#listeners = listeners;
+    this.#running = stacks;
+  }
+}
+
+/**
+ * Lets an old stack go: its pool's health checks stop, and the connections on upstreams that the
+ * new settings no longer have are drained or closed as they say.
+ */
+function retire(old: Running, next: ServerSettings | undefined): void {
+  const kept = new Set(next?.upstreams.map(({ address }) => formatAddress(address)) ?? []);
+  const { action, after } = (next ?? old.settings).onUpstreamRemoved;
+  const drains: Promise<void>[] = [];
+  for (const upstream of old.stack.pool.upstreams) {
+    if (kept.has(upstream.name) || upstream.active === 0) continue;
+    if (action === "drain" && after === 0) continue; // they go on until they end
+    log.info(
+      "Upstream {upstream} was removed: its {open} connections are closed after {after} ms",
+      {
+        upstream: upstream.name,
+        open: upstream.active,
+        after,
+      },
+    );
+    drains.push(old.stack.pool.drain(upstream, { timeout: after }));
+  }
+  Promise.all(drains).then(() => old.stack.pool.close());
+}
