@@ -13,10 +13,9 @@ import { type CliOptions, parseCliArgs, UsageError } from "./lib/cli/args.ts";
 import { helpText } from "./lib/cli/help.ts";
 import { configureLogging, type LogLosses } from "./lib/cli/logging.ts";
 import { checkNetPermissions, checkWorkerPermissions } from "./lib/cli/preflight.ts";
-import { DRAIN_MS, startProxy } from "./lib/cli/proxy.ts";
+import { startProxy } from "./lib/cli/proxy.ts";
 import { type Proxies, WorkerGroup } from "./lib/cli/workers.ts";
-import { formatDuration } from "./lib/duration.ts";
-const SIGNALS = ["SIGINT", "SIGTERM"] as const;
+import { Shutdown, SIGNALS } from "./lib/cli/shutdown.ts";
 
 /** Hooks for programs that run the CLI in-process, such as the demo. */
 export interface MainHooks {
@@ -25,7 +24,7 @@ export interface MainHooks {
 }
 
 /**
- * Runs the proxy until SIGINT or SIGTERM, then drains it.
+ * Runs the proxy until SIGINT or SIGTERM, then drains it for `--drain-timeout`.
  *
  * @param args The command-line arguments.
  * @param hooks Called at points of the run.
@@ -94,23 +93,11 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
   }
   hooks.onListening?.(proxies.address);
 
-  let signals = 0;
-  const onSignal = async () => {
-    const first = ++signals === 1;
-    proxies.shutdown(first ? DRAIN_MS : 0);
-    const open = (await proxies.stats()).reduce((sum, worker) => sum + worker.open, 0);
-    if (first) {
-      log.info("Stopping: no new connections; {open} open get {drain} to finish", {
-        open,
-        drain: formatDuration(DRAIN_MS),
-      });
-    } else {
-      log.warning("Stopping now: closing {open} open connections", { open });
-    }
-  };
-  for (const signal of SIGNALS) Deno.addSignalListener(signal, onSignal);
+  const shutdown = new Shutdown(proxies, options.drainTimeout);
+  for (const signal of SIGNALS) Deno.addSignalListener(signal, shutdown.onSignal);
   await proxies.finished;
-  for (const signal of SIGNALS) Deno.removeSignalListener(signal, onSignal);
+  for (const signal of SIGNALS) Deno.removeSignalListener(signal, shutdown.onSignal);
+  await shutdown.finished();
   log.info("Stopped");
   await dispose();
   if (proxies instanceof WorkerGroup) {
@@ -129,13 +116,12 @@ function describeUpstream({ address, weight, backup }: CliOptions["upstreams"][n
 
 /** The proxy on the main thread, for `--workers 1`. */
 function onMainThread(options: CliOptions): Proxies {
-  const server = startProxy(options);
+  const { server, counters } = startProxy(options);
   return {
     address: server.address,
     finished: server.finished,
     shutdown: (ms) => void server.shutdown(ms),
-    stats: () =>
-      Promise.resolve([{ index: 1, accepted: server.accepted, open: server.connections }]),
+    stats: () => Promise.resolve([{ index: 1, ...counters() }]),
   };
 }
 

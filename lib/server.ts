@@ -27,10 +27,15 @@ import type { Service } from "./service.ts";
  */
 export class ShutdownError extends ConnectionError {
   /**
-   * @param ms The drain period that ran out, in milliseconds.
+   * @param ms The drain period that ran out, in milliseconds; 0 if there was none.
    */
   constructor(ms: number) {
-    super("shutdown", `The proxy shut down and its ${formatDuration(ms)} drain period ran out`);
+    super(
+      "shutdown",
+      ms === 0
+        ? "The proxy shut down and closed it at once"
+        : `The proxy shut down and its ${formatDuration(ms)} drain period ran out`,
+    );
     this.name = "ShutdownError";
   }
 }

@@ -29,7 +29,7 @@ Deno.test("CLI --workers 2: both workers carry connections, and SIGTERM drains b
     }));
     assert.ok(open[0] > 0 && open[1] > 0, `both workers hold connections: ${open.join(" and ")}`);
     assert.equal(open[0] + open[1], CONNECTIONS);
-    await proxy.waitFor(/Stopping: no new connections; 24 open get 10s to finish/);
+    await proxy.waitFor(/Stopping: no new connections; 24 open get 30s to finish/);
 
     // Draining: no new connection is accepted, and every open one still carries bytes both ways.
     await assert.rejects(Deno.connect({ hostname: "127.0.0.1", port }));

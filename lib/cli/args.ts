@@ -33,6 +33,11 @@ export interface CliOptions extends LayerFlags, PoolFlags {
   listen: Address;
   /** Idle timeout in milliseconds; 0 for none. */
   idleTimeout: number;
+  /**
+   * After SIGINT or SIGTERM, how long open connections may take to finish, in milliseconds; those
+   * still open then are closed with reason `shutdown`. 0 closes them at once.
+   */
+  drainTimeout: number;
   /** The lowest level logged. */
   logLevel: typeof LOG_LEVELS[number];
   /** How log lines look. */
@@ -49,6 +54,7 @@ export interface CliOptions extends LayerFlags, PoolFlags {
 export const DEFAULTS = {
   listen: "127.0.0.1:8081",
   idleTimeout: 600_000,
+  drainTimeout: 30_000,
   logLevel: "info",
   logFormat: "pretty",
   workers: 1,
@@ -77,6 +83,7 @@ export function parseCliArgs(args: string[]): CliOptions {
       }),
       ...parsePoolFlags(values),
       idleTimeout: durationFlag(values, "idle-timeout", DEFAULTS.idleTimeout),
+      drainTimeout: durationFlag(values, "drain-timeout", DEFAULTS.drainTimeout),
       logLevel: oneOf(values["log-level"] ?? DEFAULTS.logLevel, LOG_LEVELS, "--log-level"),
       logFormat: oneOf(values["log-format"] ?? DEFAULTS.logFormat, LOG_FORMATS, "--log-format"),
       workers: workersFlag(values.workers),
@@ -100,6 +107,7 @@ function parseFlags(args: string[]) {
         ...POOL_FLAGS,
         listen: { type: "string", short: "l" },
         "idle-timeout": { type: "string" },
+        "drain-timeout": { type: "string" },
         "log-level": { type: "string" },
         "log-format": { type: "string" },
         workers: { type: "string", short: "w" },
@@ -130,7 +138,7 @@ function describeParseError(error: unknown): string {
 
 function durationFlag(
   values: Record<string, unknown>,
-  name: "idle-timeout",
+  name: "idle-timeout" | "drain-timeout",
   fallback: number,
 ): number {
   const text = values[name];

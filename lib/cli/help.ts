@@ -89,6 +89,9 @@ Running:
                                   needs Deno's --unstable-net (default: ${DEFAULTS.workers}).
                                   --max-connections and --queue are shared out among workers;
                                   per-address limits and rates count in each worker
+      --drain-timeout DURATION    On SIGINT or SIGTERM, how long open connections get to
+                                  finish; those still open then are closed (shutdown);
+                                  0 = close them at once (default: ${ms(DEFAULTS.drainTimeout)})
   -h, --help                      Show this help and exit
   -V, --version                   Show the version and exit
 
@@ -97,8 +100,8 @@ DURATION is a number and a unit (ms, s, m, h), or several: 500ms, 5s, 10m, 1h30m
 --allow-net needs exactly the listen address and every upstream, written as given here;
 to resolve a hostname upstream itself and try each of its addresses, minginx also needs the
 name alone and those addresses (without them, Deno connects to the name's first address).
-SIGINT or SIGTERM stops accepting and gives open connections 10s to finish; a second
-signal closes them at once.
+SIGINT or SIGTERM stops accepting new connections and gives open ones --drain-timeout to
+finish, logging how many are left; a second signal closes them at once.
 
 Example:
   deno run --allow-net=${DEFAULTS.listen},${P.upstream} main.ts -l ${DEFAULTS.listen} -u ${P.upstream}

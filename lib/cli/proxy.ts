@@ -5,20 +5,12 @@
  * @module
  */
 
-import type { Connection } from "../connection.ts";
-import { forward } from "../forward.ts";
-import { accessLog } from "../middleware/access_log.ts";
-import { timeout } from "../middleware/timeout.ts";
-import type { ConnectionReport } from "../report.ts";
+import type { CloseReason } from "../report.ts";
 import { serve } from "../serve.ts";
 import type { Server } from "../server.ts";
-import { ServiceBuilder } from "../service.ts";
+import type { Layer } from "../service.ts";
 import type { CliOptions } from "./args.ts";
-import { type LayerFlags, optionalLayers } from "./layer_flags.ts";
-import { connectFromFlags, type PoolFlags, poolFromFlags } from "./pool_flags.ts";
-
-/** How the CLI's proxies stop: open connections get this long to finish after a signal. */
-export const DRAIN_MS = 10_000;
+import { buildStack, type StackSettings } from "./stack.ts";
 
 /** What a worker's proxy needs beyond the flags: how it shares the port with the others. */
 export interface Sharing {
@@ -30,53 +22,74 @@ export interface Sharing {
   workers: number;
 }
 
+/** A proxy's counters: what the supervisor adds up over the workers. */
+export interface ProxyCounters {
+  /** Connections accepted so far. */
+  accepted: number;
+  /** Connections open now. */
+  open: number;
+  /**
+   * Connections a shutdown closed (reason `shutdown`): still open when the drain ran out, or when
+   * a second signal came.
+   */
+  closedByShutdown: number;
+}
+
+/** The proxy the CLI runs: its server, and its counters. */
+export interface CliProxy {
+  /** The running server; `shutdown(ms)` drains it. */
+  readonly server: Server;
+  /** The counters now. */
+  counters(): ProxyCounters;
+}
+
 /**
  * Starts the stack the flags describe on the listen address: the access log, the access rules
  * and limits that were asked for, the timeouts, any faults, and forward over the flags' pool,
- * whose health checks stop when the server has finished.
+ * whose health checks stop when the server has finished. A shutdown drains it for
+ * `--drain-timeout` unless told otherwise.
  *
  * @param options The parsed flags.
  * @param sharing Set when several workers share the port.
- * @returns The running server.
+ * @returns The running proxy.
  * @throws {Deno.errors.AddrInUse} And other listen errors, naming the address.
  */
 export function startProxy(
-  options: Pick<CliOptions, "listen" | "idleTimeout"> & LayerFlags & PoolFlags,
+  options: Pick<CliOptions, "listen" | "drainTimeout"> & StackSettings,
   sharing?: Sharing,
-): Server {
-  const { limits, faults } = optionalLayers(shareOut(options, sharing?.workers ?? 1));
-  let builder = new ServiceBuilder<Connection, ConnectionReport>().layer(accessLog());
-  for (const layer of limits) builder = builder.layer(layer);
-  builder = builder.layer(timeout({ connect: options.connectDeadline, idle: options.idleTimeout }));
-  if (faults) builder = builder.layer(faults);
-  const pool = poolFromFlags(options);
+): CliProxy {
+  const shutdowns = { count: 0 };
+  const { service, pool } = buildStack(options, sharing?.workers ?? 1);
   try {
     const server = serve({
       listen: options.listen,
-      drainTimeout: DRAIN_MS,
+      drainTimeout: options.drainTimeout,
       reusePort: sharing?.reusePort,
       connectionIds: sharing?.connectionIds,
-      service: builder.service(forward({ balancer: pool, connect: connectFromFlags(options) })),
+      service: countEndings("shutdown", shutdowns)(service),
     });
     // The health checks run for as long as connections may still need upstreams.
     server.finished.finally(() => pool.close());
-    return server;
+    return {
+      server,
+      counters: () => ({
+        accepted: server.accepted,
+        open: server.connections,
+        closedByShutdown: shutdowns.count,
+      }),
+    };
   } catch (error) {
     pool.close();
     throw error;
   }
 }
 
-/** Each of `workers` proxies gets its share of the overall connection limit and queue. */
-function shareOut(flags: LayerFlags, workers: number): LayerFlags {
-  if (!flags.maxConnections || workers === 1) return flags;
-  const { max, queue, queueTimeout } = flags.maxConnections;
-  return {
-    ...flags,
-    maxConnections: {
-      max: Math.max(1, Math.floor(max / workers)),
-      queue: Math.ceil(queue / workers),
-      queueTimeout,
-    },
-  };
+/** Counts the connections that end with `reason`; the access log inside it always reports. */
+function countEndings(reason: CloseReason, ended: { count: number }): Layer {
+  return (inner) =>
+    async function counted(connection) {
+      const report = await inner(connection);
+      if (report.reason === reason) ended.count++;
+      return report;
+    };
 }

@@ -8,10 +8,9 @@
 import { dispose, getLogger } from "@logtape/logtape";
 import { messageOf } from "../_util.ts";
 import { formatDuration } from "../duration.ts";
-import type { Server } from "../server.ts";
 import { configureLogging, type LogLosses } from "./logging.ts";
-import { startProxy } from "./proxy.ts";
-import type { FromWorker, ToWorker } from "./workers.ts";
+import { type CliProxy, startProxy } from "./proxy.ts";
+import type { FromWorker, ToWorker, WorkerStats } from "./workers.ts";
 
 /** The worker's side of the channel: the global scope of a Web Worker. */
 interface WorkerScope {
@@ -22,7 +21,8 @@ interface WorkerScope {
 
 const scope = globalThis as unknown as WorkerScope;
 const log = getLogger(["minginx", "worker"]);
-let server: Server | undefined;
+let proxy: CliProxy | undefined;
+let draining = false;
 let losses: LogLosses = { dropped: 0, failed: 0 };
 let index = 0;
 let started: Promise<void> | undefined;
@@ -35,30 +35,37 @@ scope.onmessage = async ({ data: message }) => {
   await started; // a message sent right after start waits until the proxy listens
   switch (message.type) {
     case "drain":
-      if (!server) return;
-      log.info("Worker {worker}: no new connections; {open} open get {drain} to finish", {
-        worker: index,
-        open: server.connections,
-        drain: formatDuration(message.ms),
-      });
-      server.shutdown(message.ms);
+      if (!proxy) return;
+      if (draining || message.ms === 0) {
+        log.info("Worker {worker}: closing {open} open connections at once", {
+          worker: index,
+          open: proxy.server.connections,
+        });
+      } else {
+        log.info("Worker {worker}: no new connections; {open} open get {drain} to finish", {
+          worker: index,
+          open: proxy.server.connections,
+          drain: formatDuration(message.ms),
+        });
+      }
+      draining = true;
+      proxy.server.shutdown(message.ms);
       return;
     case "stats":
-      scope.postMessage({
-        type: "stats",
-        index,
-        accepted: server?.accepted ?? 0,
-        open: server?.connections ?? 0,
-      });
+      scope.postMessage({ type: "stats", ...stats() });
       return;
   }
 };
+
+function stats(): WorkerStats {
+  return { index, ...(proxy?.counters() ?? { accepted: 0, open: 0, closedByShutdown: 0 }) };
+}
 
 async function start({ index: n, count, options }: ToWorker & { type: "start" }): Promise<void> {
   index = n;
   losses = await configureLogging(options.logLevel, options.logFormat);
   try {
-    server = startProxy(options, {
+    proxy = startProxy(options, {
       reusePort: true,
       connectionIds: { first: n, step: count },
       workers: count,
@@ -68,16 +75,16 @@ async function start({ index: n, count, options }: ToWorker & { type: "start" })
     scope.postMessage({ type: "failed", message: messageOf(error) });
     return;
   }
-  server.finished.then(finish);
-  scope.postMessage({ type: "listening", address: server.address });
+  proxy.server.finished.then(finish);
+  scope.postMessage({ type: "listening", address: proxy.server.address });
 }
 
 async function finish(): Promise<void> {
   log.info("Worker {worker} stopped after {accepted} connections", {
     worker: index,
-    accepted: server?.accepted ?? 0,
+    accepted: proxy?.server.accepted ?? 0,
   });
   await dispose();
-  scope.postMessage({ type: "finished", losses });
+  scope.postMessage({ type: "finished", losses, stats: stats() });
   scope.close();
 }

@@ -4,9 +4,10 @@
  * loop. The main thread only supervises, over one message channel per worker:
  *
  * - it starts worker 1, then the others on the port worker 1 bound (so port 0 works);
- * - a signal becomes a `drain` message to every worker; a config reload will be one more message
- *   sent the same way;
- * - `stats` asks every worker for its counters, which add up to the process's figures;
+ * - a signal becomes a `drain` message to every worker, with the same drain time for each; a
+ *   config reload will be one more message sent the same way;
+ * - `stats` asks every worker for its counters, which add up to the process's figures; a worker
+ *   that has finished sent its last counters with `finished`;
  * - a worker that crashes is logged and started again, unless the process is stopping.
  *
  * @module
@@ -16,6 +17,7 @@ import { getLogger } from "@logtape/logtape";
 import type { Address } from "../address.ts";
 import type { CliOptions } from "./args.ts";
 import type { LogLosses } from "./logging.ts";
+import type { ProxyCounters } from "./proxy.ts";
 
 /** A message from the main thread to a worker. */
 export type ToWorker =
@@ -28,16 +30,12 @@ export type FromWorker =
   | { type: "listening"; address: Address }
   | { type: "failed"; message: string }
   | { type: "stats" } & WorkerStats
-  | { type: "finished"; losses: LogLosses };
+  | { type: "finished"; losses: LogLosses; stats: WorkerStats };
 
 /** One worker's counters. */
-export interface WorkerStats {
+export interface WorkerStats extends ProxyCounters {
   /** The worker's number, from 1. */
   index: number;
-  /** Connections it has accepted. */
-  accepted: number;
-  /** Connections open in it now. */
-  open: number;
 }
 
 /** What the CLI runs: one server on the main thread, or a group of workers. */
@@ -46,9 +44,12 @@ export interface Proxies {
   readonly address: Address;
   /** Settles when every connection has ended after a shutdown. */
   readonly finished: Promise<void>;
-  /** Stops accepting and gives open connections `ms` milliseconds to finish. */
+  /**
+   * Stops accepting and gives open connections `ms` milliseconds to finish; the rest are then
+   * closed with reason `shutdown`. A second call with 0 closes them at once.
+   */
   shutdown(ms: number): void;
-  /** The counters of each worker (one entry on the main thread). */
+  /** The counters of each worker (one entry on the main thread), also once they have finished. */
   stats(): Promise<WorkerStats[]>;
 }
 
@@ -68,6 +69,8 @@ export class WorkerGroup implements Proxies {
   #running: number;
   #drainMs: number | undefined;
   readonly #statsWaiters = new Set<(stats: WorkerStats) => void>();
+  /** The last counters of each worker that has finished, by index. */
+  readonly #final = new Map<number, WorkerStats>();
 
   private constructor(options: CliOptions, address: Address, workers: Worker[]) {
     this.#options = options;
@@ -115,10 +118,11 @@ export class WorkerGroup implements Proxies {
 
   async stats(): Promise<WorkerStats[]> {
     const live = this.#workers.filter((worker) => worker !== undefined);
-    const replies: WorkerStats[] = [];
+    // A worker that finishes before it answers sends its last counters with "finished" instead.
+    const replies = new Map<number, WorkerStats>();
     const { promise, resolve } = Promise.withResolvers<void>();
     const collect = (stats: WorkerStats) => {
-      if (replies.push(stats) === live.length) resolve();
+      if (replies.set(stats.index, stats).size === live.length) resolve();
     };
     this.#statsWaiters.add(collect);
     const timer = setTimeout(resolve, STATS_TIMEOUT_MS);
@@ -127,14 +131,15 @@ export class WorkerGroup implements Proxies {
     await promise;
     clearTimeout(timer);
     this.#statsWaiters.delete(collect);
-    if (replies.length < live.length) {
+    if (replies.size < live.length) {
       log.warning("{missing} of {count} workers did not report their counters within {ms} ms", {
-        missing: live.length - replies.length,
+        missing: live.length - replies.size,
         count: live.length,
         ms: STATS_TIMEOUT_MS,
       });
     }
-    return replies.sort((a, b) => a.index - b.index);
+    for (const [index, stats] of this.#final) if (!replies.has(index)) replies.set(index, stats);
+    return [...replies.values()].sort((a, b) => a.index - b.index);
   }
 
   #supervise(worker: Worker, index: number): void {
@@ -142,6 +147,8 @@ export class WorkerGroup implements Proxies {
       // "listening" and "failed" only answer "start", which listening() handles.
       if (data.type === "stats") { for (const waiter of this.#statsWaiters) waiter(data); }
       if (data.type !== "finished") return;
+      this.#final.set(index, data.stats);
+      for (const waiter of this.#statsWaiters) waiter(data.stats);
       this.losses.dropped += data.losses.dropped;
       this.losses.failed += data.losses.failed;
       this.#exited(worker, index);
