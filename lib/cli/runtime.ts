@@ -11,53 +11,25 @@ import { getLogger } from "@logtape/logtape";
 import { type Address, formatAddress } from "../address.ts";
 import { serve } from "../serve.ts";
 import type { Server } from "../server.ts";
-import { buildStack, type Stack, type StackSettings } from "./stack.ts";
+import type { Config, ServerConfig } from "../config/config.ts";
+import { buildStack, type Stack } from "./stack.ts";
 
 const log = getLogger(["minginx", "reload"]);
 
-/** What happens to connections on an upstream that a reload removed from its pool. */
-export interface OnUpstreamRemoved {
-  /** `drain`: they go on until they end; `close`: they are closed. */
-  action: "drain" | "close";
-  /**
-   * For `drain`, when the ones left are closed anyway; for `close`, how long they get first. In
-   * milliseconds; 0 means never for `drain` and at once for `close`.
-   */
-  after: number;
-}
-
-/** One server of a config: where it listens, and its stack's settings. */
-export interface ServerSettings extends StackSettings {
-  /** Its name, which ties it to itself across reloads. */
-  name: string;
-  /** Where it listens; one or more addresses. */
-  listen: Address[];
-  /** What a reload does to connections on an upstream it removed. */
-  onUpstreamRemoved: OnUpstreamRemoved;
-}
-
-/** The part of a config the runtime runs. */
-export interface RuntimeConfig {
-  /** How long open connections get when a listener goes away or the proxy stops, in ms. */
-  drainTimeout: number;
-  /** The servers. */
-  servers: ServerSettings[];
-}
-
 interface Running {
-  settings: ServerSettings;
+  settings: ServerConfig;
   stack: Stack;
 }
 
 /** The running servers of a config, which a reload changes in place. */
 export class Runtime {
-  #config: RuntimeConfig;
+  #config: Config;
   #running = new Map<string, Running>();
   #listeners = new Map<string, Server>();
   readonly #retiring = new Set<Server>();
   #stopped = false;
 
-  private constructor(config: RuntimeConfig) {
+  private constructor(config: Config) {
     this.#config = config;
   }
 
@@ -68,7 +40,7 @@ export class Runtime {
    * @returns The runtime.
    * @throws {Error} If a listener cannot be opened; whatever was opened is closed again.
    */
-  static start(config: RuntimeConfig): Runtime {
+  static start(config: Config): Runtime {
     const runtime = new Runtime(config);
     runtime.#apply(config);
     return runtime;
@@ -102,7 +74,7 @@ export class Runtime {
    * @param config The new config, already validated.
    * @throws {Error} If a new listener cannot be opened; the old config keeps running.
    */
-  reload(config: RuntimeConfig): void {
+  reload(config: Config): void {
     if (this.#stopped) throw new Error("Cannot reload: the proxy is stopping");
     this.#apply(config);
     this.#config = config;
@@ -121,7 +93,7 @@ export class Runtime {
     await Promise.all([...this.#running.values()].map(({ stack }) => stack.pool.close()));
   }
 
-  #apply(config: RuntimeConfig): void {
+  #apply(config: Config): void {
     const stacks = new Map<string, Running>();
     const opened = new Map<string, Server>();
     try {
@@ -172,7 +144,7 @@ export class Runtime {
  * Lets an old stack go: its pool's health checks stop, and the connections on upstreams that the
  * new settings no longer have are drained or closed as they say.
  */
-function retire(old: Running, next: ServerSettings | undefined): void {
+function retire(old: Running, next: ServerConfig | undefined): void {
   const kept = new Set(next?.upstreams.map(({ address }) => formatAddress(address)) ?? []);
   const { action, after } = (next ?? old.settings).onUpstreamRemoved;
   const drains: Promise<void>[] = [];

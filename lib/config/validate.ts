@@ -1,0 +1,124 @@
+/**
+ * Checking a parsed config file, and filling in its defaults: every mistake is found, not just
+ * the first, and each value is read by the same parser as the command line's flag for it.
+ *
+ * @module
+ */
+
+import { type Address, parseAddress } from "../address.ts";
+import { DEFAULTS } from "../cli/args.ts";
+import { clientKey } from "../ip.ts";
+import { Checker, join } from "./_fields.ts";
+import { layersOf } from "./_layer_fields.ts";
+import { poolOf } from "./_pool_fields.ts";
+import { type Config, ConfigError, type ServerConfig, type UpstreamRemoval } from "./config.ts";
+
+const REMOVAL_ACTIONS: UpstreamRemoval["action"][] = ["drain", "close"];
+const ADDRESS = 'an address such as "127.0.0.1:8081"';
+
+/**
+ * Checks a parsed config file (see schema.json for its shape) and fills in its defaults, which
+ * are the command line's. Durations may be text such as `"5s"` or whole milliseconds.
+ *
+ * @param value The parsed file, as {@linkcode parseJsonc} returns it.
+ * @returns The config.
+ * @throws {ConfigError} Listing every mistake, each as `PATH: what is wrong`, such as
+ * `servers[0].upstreams[1]: "10.0.0:80" is not valid: expected HOST:PORT`.
+ *
+ * @example Defaults, and every mistake at once
+ * ```ts
+ * import { validateConfig } from "@minginx/minginx";
+ * import assert from "node:assert/strict";
+ *
+ * const config = validateConfig({
+ *   servers: [{
+ *     listen: ["127.0.0.1:8081", "[::1]:8081"],
+ *     upstreams: ["10.0.0.1:80,weight=2", { address: "10.0.0.2:80", backup: true }],
+ *     maxConnections: { max: 1000, queue: 100, queueTimeout: "2s" },
+ *   }],
+ * });
+ * assert.equal(config.servers[0].upstreams[1].backup, true);
+ * assert.deepEqual(config.servers[0].maxConnections, { max: 1000, queue: 100, queueTimeout: 2_000 });
+ *
+ * assert.throws(
+ *   () => validateConfig({ servers: [{ listen: "127.0.0.1:8081", upstreams: [], balanse: "p2c" }] }),
+ *   {
+ *     name: "ConfigError",
+ *     issues: [
+ *       'servers[0].balanse: unknown key; did you mean "balance"?',
+ *       "servers[0].upstreams: expected at least one upstream, got []",
+ *     ],
+ *   },
+ * );
+ * ```
+ */
+export function validateConfig(value: unknown): Config {
+  const c = new Checker();
+  const read = c.reader(c.object("")(value, "") ?? {}, "");
+  read("$schema", c.parsed(String, "a string"), ""); // for editors; ignored
+  const drainTimeout = read("drainTimeout", c.duration(), DEFAULTS.drainTimeout);
+  const seen = { listen: new Map<string, string>(), name: new Map<string, string>() };
+  const servers = read("servers", c.list("server"), [])
+    .map((server, i) => serverOf(c, server, join("servers", i), i, seen));
+  if (c.issues.length > 0) throw new ConfigError(c.issues);
+  return { drainTimeout, servers };
+}
+
+/** What the servers so far use, for finding a listen address or a name used twice. */
+type Seen = { listen: Map<string, string>; name: Map<string, string> };
+
+function serverOf(c: Checker, value: unknown, path: string, index: number, seen: Seen) {
+  const server = c.object("servers[]")(value, path) ?? {};
+  const read = c.reader(server, path);
+  const name = read("name", c.string(), `server-${index}`);
+  const first = seen.name.get(name);
+  if (first === undefined) seen.name.set(name, path);
+  else if (Object.hasOwn(server, "name")) {
+    c.add(join(path, "name"), `"${name}" is already used by ${first}: expected each name once`);
+  } else c.add(path, `its name "${name}" is already used by ${first}: expected each name once`);
+  return {
+    name,
+    listen: read("listen", (v, p) => listenOf(c, v, p, seen.listen), []),
+    idleTimeout: read("idleTimeout", c.duration(), DEFAULTS.idleTimeout),
+    ...poolOf(c, server, path),
+    ...layersOf(c, server, path),
+    onUpstreamRemoved: read("onUpstreamRemoved", (v, p) => removalOf(c, v, p), {
+      action: "drain",
+      after: 0,
+    }),
+  } satisfies ServerConfig;
+}
+
+function listenOf(c: Checker, value: unknown, path: string, seen: Map<string, string>) {
+  let items: [unknown, string][] = [];
+  if (typeof value === "string") items = [[value, path]];
+  else if (Array.isArray(value) && value.length > 0) {
+    items = value.map((item, i) => [item, join(path, i)]);
+  } else c.expected(path, `${ADDRESS}, or an array of one or more`, value);
+  const parse = c.parsed(
+    (text, label) => parseAddress(text, { label, allowPortZero: true }),
+    ADDRESS,
+  );
+  const addresses: Address[] = [];
+  for (const [item, itemPath] of items) {
+    const address = parse(item, itemPath);
+    if (address === undefined) continue;
+    addresses.push(address);
+    if (address.port === 0) continue; // each gets a port of its own
+    const key = `${clientKey(address.hostname).toLowerCase()}:${address.port}`;
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, itemPath);
+    else c.add(itemPath, `"${item}" is already used by ${first}: expected each address once`);
+  }
+  return addresses;
+}
+
+function removalOf(c: Checker, value: unknown, path: string): UpstreamRemoval | undefined {
+  const removal = c.object("servers[].onUpstreamRemoved")(value, path);
+  if (removal === undefined) return undefined;
+  const read = c.reader(removal, path);
+  return {
+    action: read("action", c.oneOf(REMOVAL_ACTIONS), "drain"),
+    after: read("after", c.duration(), 0),
+  };
+}
