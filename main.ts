@@ -16,6 +16,11 @@ import { checkNetPermissions, checkWorkerPermissions } from "./lib/cli/preflight
 import { startProxy } from "./lib/cli/proxy.ts";
 import { type Proxies, WorkerGroup } from "./lib/cli/workers.ts";
 import { Shutdown, SIGNALS } from "./lib/cli/shutdown.ts";
+import { COMMANDS } from "./lib/cli/commands.ts";
+import { configFromFlags, loadConfig, withFlags } from "./lib/cli/config_file.ts";
+import { ConfigProxies } from "./lib/cli/config_run.ts";
+import { netNeeds } from "./lib/cli/permissions.ts";
+import type { Config } from "./lib/config/config.ts";
 
 /** Hooks for programs that run the CLI in-process, such as the demo. */
 export interface MainHooks {
@@ -32,6 +37,8 @@ export interface MainHooks {
  * or permission error.
  */
 export async function main(args: string[], hooks: MainHooks = {}): Promise<number> {
+  const command = COMMANDS[args[0]];
+  if (command) return await command(args.slice(1));
   let options;
   try {
     options = parseCliArgs(args);
@@ -48,11 +55,25 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
     console.log(`minginx ${denoJson.version}`);
     return 0;
   }
-  const { listen, upstreams } = options;
-  const missing = await checkNetPermissions([
-    { address: listen, role: "listen" },
-    ...upstreams.map(({ address }) => ({ address, role: "upstream" as const })),
-  ]);
+  if (options.config === undefined && options.watch) {
+    console.error("Option --watch needs --config: add it, or drop --watch");
+    return 2;
+  }
+  if (options.config !== undefined && options.workers > 1) {
+    console.error("Option --workers cannot be used with --config yet: drop one of them");
+    return 2;
+  }
+  let config: Config | undefined;
+  if (options.config !== undefined) {
+    try {
+      config = withFlags(await loadConfig(options.config), options);
+    } catch (error) {
+      console.error(messageOf(error));
+      return error instanceof UsageError ? 2 : 1;
+    }
+  }
+  const { upstreams } = options;
+  const missing = await checkNetPermissions(netNeeds((config ?? configFromFlags(options)).servers));
   if (missing) {
     console.error(missing);
     return 2;
@@ -67,25 +88,36 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
   const losses = await configureLogging(options.logLevel, options.logFormat);
   let proxies: Proxies;
   try {
-    proxies = options.workers > 1 ? await WorkerGroup.start(options) : onMainThread(options);
+    proxies = config
+      ? new ConfigProxies(options.config!, options, config)
+      : options.workers > 1
+      ? await WorkerGroup.start(options)
+      : onMainThread(options);
   } catch (error) {
     await dispose();
     console.error(messageOf(error));
     return 1;
   }
   const log = getLogger(["minginx"]);
-  log.info(
-    "minginx {version} listening on {listen} with {workers}, forwarding to {upstreams} " +
-      "({balance}, health check: {healthCheck})",
-    {
+  if (config) {
+    log.info("minginx {version} running {file}: {servers} on {listen}", {
       version: denoJson.version,
-      listen: formatAddress(proxies.address),
-      workers: options.workers === 1 ? "1 thread" : `${options.workers} workers`,
-      upstreams: upstreams.map(describeUpstream).join(", "),
-      balance: options.balance,
-      healthCheck: options.healthCheck ?? "none",
-    },
-  );
+      file: options.config,
+      servers: config.servers.map(({ name }) => name).join(", "),
+      listen: (proxies as ConfigProxies).addresses.map(formatAddress).join(", "),
+    });
+  } else {log.info(
+      "minginx {version} listening on {listen} with {workers}, forwarding to {upstreams} " +
+        "({balance}, health check: {healthCheck})",
+      {
+        version: denoJson.version,
+        listen: formatAddress(proxies.address),
+        workers: options.workers === 1 ? "1 thread" : `${options.workers} workers`,
+        upstreams: upstreams.map(describeUpstream).join(", "),
+        balance: options.balance,
+        healthCheck: options.healthCheck ?? "none",
+      },
+    );}
   if (options.faults.length > 0) {
     log.warning("Fault injection is on, as --fault asks: {faults}", {
       faults: JSON.stringify(options.faults),
@@ -93,10 +125,13 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
   }
   hooks.onListening?.(proxies.address);
 
-  const shutdown = new Shutdown(proxies, options.drainTimeout);
+  const shutdown = new Shutdown(proxies, config?.drainTimeout ?? options.drainTimeout);
   for (const signal of SIGNALS) Deno.addSignalListener(signal, shutdown.onSignal);
+  const reload = () => void (proxies as ConfigProxies).reload();
+  if (config) Deno.addSignalListener("SIGHUP", reload);
   await proxies.finished;
   for (const signal of SIGNALS) Deno.removeSignalListener(signal, shutdown.onSignal);
+  if (config) Deno.removeSignalListener("SIGHUP", reload);
   await shutdown.finished();
   log.info("Stopped");
   await dispose();

@@ -44,6 +44,12 @@ export interface CliOptions extends LayerFlags, PoolFlags {
   logFormat: typeof LOG_FORMATS[number];
   /** How many Workers share the listening port; 1 runs the proxy on the main thread. */
   workers: number;
+  /** `--config`: the config file to run, if any. */
+  config: string | undefined;
+  /** `--watch`: reload when the config file changes. */
+  watch: boolean;
+  /** The long names of the flags given, each once, in order. */
+  given: string[];
   /** `-h, --help` was given. */
   help: boolean;
   /** `-V, --version` was given. */
@@ -88,6 +94,9 @@ export function parseCliArgs(args: string[]): CliOptions {
       logFormat: oneOf(values["log-format"] ?? DEFAULTS.logFormat, LOG_FORMATS, "--log-format"),
       workers: workersFlag(values.workers),
       ...parseLayerFlags(values, tokens),
+      config: values.config,
+      watch: values.watch ?? false,
+      given: [...new Set(tokens.flatMap((token) => token.kind === "option" ? [token.name] : []))],
       help: values.help ?? false,
       version: values.version ?? false,
     };
@@ -111,6 +120,8 @@ function parseFlags(args: string[]) {
         "log-level": { type: "string" },
         "log-format": { type: "string" },
         workers: { type: "string", short: "w" },
+        config: { type: "string", short: "c" },
+        watch: { type: "boolean" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "V" },
       },

@@ -11,6 +11,7 @@ import { getLogger } from "@logtape/logtape";
 import { type Address, formatAddress } from "../address.ts";
 import { serve } from "../serve.ts";
 import type { Server } from "../server.ts";
+import type { Connection } from "../connection.ts";
 import type { Config, ServerConfig } from "../config/config.ts";
 import { buildStack, type Stack } from "./stack.ts";
 
@@ -27,7 +28,9 @@ export class Runtime {
   #running = new Map<string, Running>();
   #listeners = new Map<string, Server>();
   readonly #retiring = new Set<Server>();
+  readonly #finished = Promise.withResolvers<void>();
   #stopped = false;
+  #closedByShutdown = 0;
 
   private constructor(config: Config) {
     this.#config = config;
@@ -60,6 +63,16 @@ export class Runtime {
     return open;
   }
 
+  /** Connections that a shutdown closed (reason `shutdown`). */
+  get closedByShutdown(): number {
+    return this.#closedByShutdown;
+  }
+
+  /** Settles once a shutdown has finished. */
+  get finished(): Promise<void> {
+    return this.#finished.promise;
+  }
+
   /** Connections accepted so far by the current listeners. */
   get accepted(): number {
     let accepted = 0;
@@ -72,12 +85,14 @@ export class Runtime {
    * none of it.
    *
    * @param config The new config, already validated.
+   * @returns The listeners opened and the ones now draining, as `HOST:PORT`.
    * @throws {Error} If a new listener cannot be opened; the old config keeps running.
    */
-  reload(config: Config): void {
+  reload(config: Config): { opened: string[]; removed: string[] } {
     if (this.#stopped) throw new Error("Cannot reload: the proxy is stopping");
-    this.#apply(config);
+    const changes = this.#apply(config);
     this.#config = config;
+    return changes;
   }
 
   /**
@@ -86,19 +101,21 @@ export class Runtime {
    * @param drainTimeout How long they get; the config's drain timeout if absent.
    * @returns Resolves once every server has finished.
    */
-  async shutdown(drainTimeout = this.#config.drainTimeout): Promise<void> {
+  shutdown(drainTimeout = this.#config.drainTimeout): Promise<void> {
     this.#stopped = true;
     const servers = [...this.#listeners.values(), ...this.#retiring];
-    await Promise.all(servers.map((server) => server.shutdown(drainTimeout)));
-    await Promise.all([...this.#running.values()].map(({ stack }) => stack.pool.close()));
+    Promise.all(servers.map((server) => server.shutdown(drainTimeout)))
+      .then(() => Promise.all([...this.#running.values()].map(({ stack }) => stack.pool.close())))
+      .then(() => this.#finished.resolve());
+    return this.#finished.promise;
   }
 
-  #apply(config: Config): void {
+  #apply(config: Config): { opened: string[]; removed: string[] } {
     const stacks = new Map<string, Running>();
     const opened = new Map<string, Server>();
     try {
       for (const settings of config.servers) {
-        const running = { settings, stack: buildStack(settings) };
+        const running = { settings, stack: this.#counted(buildStack(settings)) };
         stacks.set(settings.name, running);
         for (const address of settings.listen) {
           const key = formatAddress(address);
@@ -128,8 +145,10 @@ export class Runtime {
         listeners.set(key, server);
       }
     }
+    const removed: string[] = [];
     for (const [key, server] of this.#listeners) {
       if (listeners.has(key)) continue;
+      removed.push(key);
       log.info("Listener {listen} was removed: it stops accepting and drains", { listen: key });
       this.#retiring.add(server);
       server.shutdown(config.drainTimeout).then(() => this.#retiring.delete(server));
@@ -137,6 +156,18 @@ export class Runtime {
     for (const [name, old] of this.#running) retire(old, stacks.get(name)?.settings);
     this.#listeners = listeners;
     this.#running = stacks;
+    return { opened: [...opened.keys()], removed };
+  }
+
+  /** The stack, counting the connections a shutdown closes. */
+  #counted(stack: Stack): Stack {
+    const { service } = stack;
+    const counted = async (connection: Connection) => {
+      const report = await service(connection);
+      if (report.reason === "shutdown") this.#closedByShutdown++;
+      return report;
+    };
+    return { ...stack, service: counted };
   }
 }
 

@@ -1,0 +1,139 @@
+/**
+ * The config file on the command line: reading it, letting flags override a single server, the
+ * one-server config that plain flags amount to, and the summary `main.ts check` prints.
+ *
+ * @module
+ */
+
+import { formatAddress } from "../address.ts";
+import type { Config, ServerConfig } from "../config/config.ts";
+import { parseConfig } from "../config/parse_config.ts";
+import { formatDuration } from "../duration.ts";
+import { type CliOptions, UsageError } from "./args.ts";
+
+/**
+ * Reads and validates a config file.
+ *
+ * @param file Its path.
+ * @returns The config.
+ * @throws {Error} If it cannot be read (the message names the file), or a `SyntaxError` or
+ * `ConfigError` listing every mistake.
+ */
+export async function loadConfig(file: string): Promise<Config> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) {
+      throw new Error(`Cannot read ${file}: run with --allow-read=${file}`, { cause: error });
+    }
+    throw new Error(`Cannot read ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  return parseConfig(text, file);
+}
+
+/** Which fields of a server each flag sets. */
+const SERVER_FLAGS: Record<string, (keyof ServerConfig)[]> = {
+  listen: ["listen"],
+  upstream: ["upstreams"],
+  balance: ["balance"],
+  "health-check": ["healthCheck"],
+  "health-interval": ["health"],
+  "health-timeout": ["health"],
+  "health-rise": ["health"],
+  "health-fall": ["health"],
+  "max-fails": ["maxFails"],
+  "fail-timeout": ["failTimeout"],
+  "slow-start": ["slowStart"],
+  "connect-tries": ["connectTries"],
+  "connect-timeout": ["connectTimeout"],
+  "connect-deadline": ["connectDeadline"],
+  "dns-ttl": ["dnsTtl"],
+  "idle-timeout": ["idleTimeout"],
+  allow: ["ipRules"],
+  deny: ["ipRules"],
+  "rate-limit": ["rateLimit"],
+  "rate-burst": ["rateLimit"],
+  "max-connections-per-ip": ["maxConnectionsPerIp"],
+  "max-connections": ["maxConnections"],
+  queue: ["maxConnections"],
+  "queue-timeout": ["maxConnections"],
+  fault: ["faults"],
+};
+
+/**
+ * The config with the flags given on the command line laid over it. Server flags override the
+ * file's only server; with several servers they are a usage error. `--drain-timeout` overrides
+ * the file's drain timeout.
+ *
+ * @param config The file's config.
+ * @param options The command line.
+ * @returns The config to run.
+ * @throws {UsageError} If server flags are given for a file with several servers.
+ */
+export function withFlags(config: Config, options: CliOptions): Config {
+  const flags = options.given.filter((name) => name in SERVER_FLAGS);
+  const drainTimeout = options.given.includes("drain-timeout")
+    ? options.drainTimeout
+    : config.drainTimeout;
+  if (flags.length === 0) return { ...config, drainTimeout };
+  if (config.servers.length > 1) {
+    throw new UsageError(
+      `Option --${flags[0]} would override a server, but ${options.config} has ` +
+        `${config.servers.length}: set it in the file, or drop --${flags[0]}`,
+    );
+  }
+  const server: ServerConfig = { ...config.servers[0] };
+  const fields = new Set(flags.flatMap((name) => SERVER_FLAGS[name]));
+  for (const field of fields) {
+    const value = field === "listen" ? [options.listen] : options[field as keyof CliOptions];
+    Object.assign(server, { [field]: value });
+  }
+  return { drainTimeout, servers: [server] };
+}
+
+/**
+ * The config that plain flags describe: one server.
+ *
+ * @param options The command line.
+ * @returns A config with one server, named `default`.
+ */
+export function configFromFlags(options: CliOptions): Config {
+  return {
+    drainTimeout: options.drainTimeout,
+    servers: [{
+      ...options,
+      name: "default",
+      listen: [options.listen],
+      onUpstreamRemoved: { action: "drain", after: 0 },
+    }],
+  };
+}
+
+/**
+ * What `main.ts check` prints about a valid config: its listeners and pools.
+ *
+ * @param file The file.
+ * @param config Its config.
+ * @returns Lines ending in a newline.
+ */
+export function describeConfig(file: string, config: Config): string {
+  const { servers } = config;
+  const lines = [
+    `${file} is valid: ${servers.length} server${servers.length === 1 ? "" : "s"}, ` +
+    `drain timeout ${formatDuration(config.drainTimeout)}`,
+  ];
+  for (const server of servers) {
+    const upstreams = server.upstreams.map(({ address, weight, backup }) =>
+      formatAddress(address) + (weight === 1 ? "" : ` weight ${weight}`) + (backup ? " backup" : "")
+    );
+    const health = server.healthCheck === undefined
+      ? "no health check"
+      : `health check ${server.healthCheck} every ${formatDuration(server.health.interval)}`;
+    lines.push(
+      `  ${server.name}: listens on ${server.listen.map(formatAddress).join(", ")}`,
+      `    ${server.balance} over ${upstreams.join(", ")}; ${health}`,
+    );
+  }
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,96 @@
+/**
+ * Least privilege from a config: the network permissions a set of servers needs, and the command
+ * lines (`deno run`, `deno compile`) that grant exactly those, for `main.ts permissions`.
+ *
+ * @module
+ */
+
+import { formatAddress } from "../address.ts";
+import { allowNetFlag, type NetNeed } from "./preflight.ts";
+import type { ServerConfig } from "../config/config.ts";
+
+/**
+ * What the servers need from `--allow-net`: every listen address, and every upstream, which is
+ * also where its health checks connect.
+ *
+ * @param servers The servers, from a config or from flags.
+ * @returns Each need once, in config order: listeners first.
+ */
+export function netNeeds(
+  servers: readonly Pick<ServerConfig, "listen" | "upstreams">[],
+): NetNeed[] {
+  const needs = new Map<string, NetNeed>();
+  for (const { listen } of servers) {
+    for (const address of listen) needs.set(formatAddress(address), { address, role: "listen" });
+  }
+  for (const { upstreams } of servers) {
+    for (const { address } of upstreams) {
+      const key = formatAddress(address);
+      if (!needs.has(key)) needs.set(key, { address, role: "upstream" });
+    }
+  }
+  return [...needs.values()];
+}
+
+/** What `main.ts permissions` is asked about. */
+export interface PermissionsRequest {
+  /** The network needs. */
+  needs: NetNeed[];
+  /** The config file, which is read at startup and on every reload. */
+  configFile?: string;
+  /** The arguments to run with, after `main.ts`. */
+  args: string[];
+  /** More than 1 adds what workers need. */
+  workers: number;
+  /** The folder of the proxy's modules, which workers load (a compiled binary needs none). */
+  codeDir: string;
+}
+
+/**
+ * The text `main.ts permissions` prints: the minimal `--allow-net` list, then ready command lines
+ * for `deno run` and `deno compile`.
+ *
+ * @param request The needs and how the proxy is run.
+ * @returns Lines ending in a newline.
+ */
+export function permissionsText(request: PermissionsRequest): string {
+  const { needs, configFile, args, workers, codeDir } = request;
+  const net = allowNetFlag(needs);
+  const read = configFile === undefined ? [] : [`--allow-read=${configFile}`];
+  const unstable = workers > 1 ? ["--unstable-net"] : [];
+  const workerRead = workers > 1
+    ? [`--allow-read=${[codeDir, ...(configFile ? [configFile] : [])].join(",")}`]
+    : read;
+  const hostnames = needs.filter(({ address }) => !/^[0-9.]+$|:/.test(address.hostname));
+  const lines = [
+    net,
+    ...read,
+    "",
+    `deno run ${[net, ...workerRead, ...unstable, "main.ts", ...args].map(quote).join(" ")}`,
+    `deno compile ${
+      [
+        net,
+        ...read,
+        ...unstable,
+        ...(workers > 1 ? ["--include", "lib/cli/worker.ts"] : []),
+        "--output",
+        "minginx",
+        "main.ts",
+      ].map(quote).join(" ")
+    }`,
+    `./minginx ${args.map(quote).join(" ")}`.trimEnd(),
+  ];
+  if (hostnames.length > 0) {
+    lines.push(
+      "",
+      `# ${hostnames.map(({ address }) => address.hostname).join(", ")}: with only HOST:PORT, ` +
+        "Deno connects to the first address a name resolves to. To have minginx resolve it " +
+        "itself and try each address, also allow the name alone and those addresses.",
+    );
+  }
+  return lines.join("\n") + "\n";
+}
+
+function quote(arg: string): string {
+  return /^[\w@%+=:,./[\]-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
+}
