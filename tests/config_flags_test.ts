@@ -1,0 +1,71 @@
+/** withFlags(): flags given on the command line override a single-server config file. */
+
+import assert from "node:assert/strict";
+import { parseCliArgs, UsageError } from "../lib/cli/args.ts";
+import { configFromFlags, withFlags } from "../lib/cli/config_file.ts";
+import { validateConfig } from "../lib/config/validate.ts";
+
+const file = validateConfig({
+  drainTimeout: "45s",
+  servers: [{
+    name: "web",
+    listen: "127.0.0.1:8081",
+    upstreams: ["10.0.0.1:80", "10.0.0.2:80"],
+    balance: "least-conn",
+    maxConnections: { max: 100 },
+  }],
+});
+
+Deno.test("withFlags() lets the flags given override the file's only server, and nothing else", () => {
+  const options = parseCliArgs([
+    "--config",
+    "minginx.jsonc",
+    "-u",
+    "10.0.0.9:80,weight=2",
+    "--max-connections",
+    "5",
+    "--drain-timeout",
+    "1s",
+  ]);
+  const config = withFlags(file, options);
+  const [server] = config.servers;
+  assert.equal(config.drainTimeout, 1_000);
+  assert.deepEqual(server.upstreams, [{
+    address: { hostname: "10.0.0.9", port: 80 },
+    weight: 2,
+    backup: false,
+  }]);
+  assert.deepEqual(server.maxConnections, { max: 5, queue: 0, queueTimeout: 5_000 });
+  assert.equal(server.balance, "least-conn", "not given, so the file's");
+  assert.deepEqual(server.listen, [{ hostname: "127.0.0.1", port: 8081 }]);
+  assert.equal(server.name, "web");
+});
+
+Deno.test("withFlags() leaves the file alone when only running flags are given", () => {
+  const options = parseCliArgs(["--config", "minginx.jsonc", "--log-level", "debug", "--watch"]);
+  assert.deepEqual(withFlags(file, options), file);
+});
+
+Deno.test("withFlags() refuses server flags for a file with several servers, naming the flag", () => {
+  const two = validateConfig({
+    servers: [
+      { listen: "127.0.0.1:8081", upstreams: ["10.0.0.1:80"] },
+      { listen: "127.0.0.1:8082", upstreams: ["10.0.0.2:80"] },
+    ],
+  });
+  const options = parseCliArgs(["--config", "two.jsonc", "--balance", "p2c"]);
+  assert.throws(() => withFlags(two, options), {
+    name: UsageError.name,
+    message: "Option --balance would override a server, but two.jsonc has 2: " +
+      "set it in the file, or drop --balance",
+  });
+  assert.equal(withFlags(two, parseCliArgs(["--drain-timeout", "2s"])).drainTimeout, 2_000);
+});
+
+Deno.test("configFromFlags() makes the one server plain flags describe", () => {
+  const config = configFromFlags(parseCliArgs(["-l", "[::1]:9000", "-u", "db.internal:5432"]));
+  assert.equal(config.servers.length, 1);
+  assert.deepEqual(config.servers[0].listen, [{ hostname: "::1", port: 9000 }]);
+  assert.deepEqual(config.servers[0].onUpstreamRemoved, { action: "drain", after: 0 });
+  assert.equal(config.drainTimeout, 30_000);
+});
