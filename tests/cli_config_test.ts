@@ -191,3 +191,34 @@ deno compile ${net} --allow-read=${file.path} --output minginx main.ts
     /# db\.internal: with only HOST:PORT, Deno connects to the first address/,
   );
 });
+
+Deno.test("CLI --config: SIGTERM drains for the file's drainTimeout, then closes what is left", async () => {
+  const echo = startEcho();
+  await using file = await configFile();
+  const port = freePort();
+  await file.write(
+    `{ "drainTimeout": "300ms", "servers": [{ "listen": "127.0.0.1:${port}", ` +
+      `"upstreams": ["127.0.0.1:${echo.address.port}"] }] }`,
+  );
+  await using proxy = new CliProcess(
+    ["--config", file.path],
+    `127.0.0.1:${port},127.0.0.1:${echo.address.port}`,
+    [`--allow-read=${file.path}`],
+  );
+  try {
+    await proxy.waitFor(/running /);
+    using held = await Deno.connect({ hostname: "127.0.0.1", port });
+    await probe(held);
+    const started = performance.now();
+    proxy.child.kill("SIGTERM");
+    await proxy.waitFor(/Stopping: no new connections; 1 open get 300ms to finish/);
+    await probe(held); // still served while draining
+    assert.equal((await proxy.exit()).code, 0);
+    const waited = performance.now() - started;
+    assert.ok(waited >= 250 && waited < 5_000, `exited after ${Math.round(waited)} ms`);
+    assert.ok(proxy.lines.some((line) => / shutdown up=/.test(line)), proxy.lines.join("\n"));
+    assert.ok(proxy.lines.some((line) => /Closed 1 connection still open after 300ms/.test(line)));
+  } finally {
+    await echo.close();
+  }
+});
