@@ -18,7 +18,7 @@ import { type Proxies, WorkerGroup } from "./lib/cli/workers.ts";
 import { Shutdown, SIGNALS } from "./lib/cli/shutdown.ts";
 import { COMMANDS } from "./lib/cli/commands.ts";
 import { configFromFlags, loadConfig, withFlags } from "./lib/cli/config_file.ts";
-import { ConfigProxies } from "./lib/cli/config_run.ts";
+import { ConfigProxies, portZero } from "./lib/cli/config_run.ts";
 import { netNeeds } from "./lib/cli/permissions.ts";
 import type { Config } from "./lib/config/config.ts";
 
@@ -59,14 +59,12 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
     console.error("Option --watch needs --config: add it, or drop --watch");
     return 2;
   }
-  if (options.config !== undefined && options.workers > 1) {
-    console.error("Option --workers cannot be used with --config yet: drop one of them");
-    return 2;
-  }
   let config: Config | undefined;
   if (options.config !== undefined) {
     try {
       config = withFlags(await loadConfig(options.config), options);
+      const shared = portZero(config, options);
+      if (shared) throw new UsageError(shared);
     } catch (error) {
       console.error(messageOf(error));
       return error instanceof UsageError ? 2 : 1;
@@ -89,7 +87,7 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
   let proxies: Proxies;
   try {
     proxies = config
-      ? new ConfigProxies(options.config!, options, config)
+      ? await ConfigProxies.start(options.config!, options, config)
       : options.workers > 1
       ? await WorkerGroup.start(options)
       : onMainThread(options);
@@ -100,11 +98,12 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
   }
   const log = getLogger(["minginx"]);
   if (config) {
-    log.info("minginx {version} running {file}: {servers} on {listen}", {
+    log.info("minginx {version} running {file} with {workers}: {servers} on {listen}", {
       version: denoJson.version,
       file: options.config,
       servers: config.servers.map(({ name }) => name).join(", "),
       listen: (proxies as ConfigProxies).addresses.map(formatAddress).join(", "),
+      workers: options.workers === 1 ? "1 thread" : `${options.workers} workers`,
     });
   } else {log.info(
       "minginx {version} listening on {listen} with {workers}, forwarding to {upstreams} " +

@@ -45,7 +45,7 @@ Deno.test("CLI --config reloads on SIGHUP: new connections follow the new file, 
   const net = `127.0.0.1:${port},127.0.0.1:${a.address.port},127.0.0.1:${b.address.port}`;
   await using proxy = new CliProcess(["--config", file.path], net, [`--allow-read=${file.path}`]);
   try {
-    await proxy.waitFor(/running .*minginx\.jsonc: server-0 on 127\.0\.0\.1:\d+/);
+    await proxy.waitFor(/running .*minginx\.jsonc with 1 thread: server-0 on 127\.0\.0\.1:\d+/);
     assert.equal(await servedBy(port, [a, b]), 0);
     const held = await Deno.connect({ hostname: "127.0.0.1", port });
     await probe(held);

@@ -14,8 +14,9 @@ import type { CliOptions } from "./args.ts";
 import { loadConfig, withFlags } from "./config_file.ts";
 import { netNeeds } from "./permissions.ts";
 import { checkNetPermissions } from "./preflight.ts";
-import { Runtime } from "./runtime.ts";
-import type { Proxies, WorkerStats } from "./workers.ts";
+import { type ReloadChanges, Runtime } from "./runtime.ts";
+import { type Proxies, WorkerGroup } from "./workers.ts";
+import type { WorkerStats } from "./worker_protocol.ts";
 
 const log = getLogger(["minginx", "reload"]);
 /** Changes to the file within this long of each other make one reload. */
@@ -31,11 +32,54 @@ export function checkConfigPermissions(config: Config): Promise<string | undefin
   return checkNetPermissions(netNeeds(config.servers));
 }
 
+/** What runs a config's servers: a runtime on the main thread, or a group of workers. */
+interface Target extends Proxies {
+  /** Every listener's address, where the target knows them. */
+  readonly addresses?: Address[];
+  reload(config: Config): ReloadChanges | Promise<ReloadChanges>;
+}
+
+/**
+ * Workers each bind every listen address with SO_REUSEPORT, so the address must name its port.
+ *
+ * @param config The config.
+ * @param options The command line.
+ * @returns `undefined`, or what is wrong.
+ */
+export function portZero(config: Config, options: CliOptions): string | undefined {
+  if (options.workers === 1) return undefined;
+  const server = config.servers.find(({ listen }) => listen.some(({ port }) => port === 0));
+  if (!server) return undefined;
+  return `Server ${server.name} listens on port 0, which --workers cannot share: name the port`;
+}
+
+function onMainThread(runtime: Runtime): Target {
+  return {
+    get address() {
+      return runtime.addresses[0];
+    },
+    get addresses() {
+      return runtime.addresses;
+    },
+    finished: runtime.finished,
+    shutdown: (ms) => void runtime.shutdown(ms),
+    stats: () =>
+      Promise.resolve([{
+        index: 1,
+        accepted: runtime.accepted,
+        open: runtime.connections,
+        closedByShutdown: runtime.closedByShutdown,
+      }]),
+    reload: (config) => runtime.reload(config),
+  };
+}
+
 /** The servers of a config file, as the CLI runs and reloads them. */
 export class ConfigProxies implements Proxies {
   readonly #file: string;
   readonly #options: CliOptions;
-  readonly #runtime: Runtime;
+  readonly #target: Target;
+  #config: Config;
   #reloading: Promise<boolean> = Promise.resolve(true);
   #watcher: Deno.FsWatcher | undefined;
   #stopped = false;
@@ -44,34 +88,44 @@ export class ConfigProxies implements Proxies {
   /** Reloads refused: an invalid file, a missing permission, or a listener that could not open. */
   failedReloads = 0;
 
+  private constructor(file: string, options: CliOptions, config: Config, target: Target) {
+    this.#file = file;
+    this.#options = options;
+    this.#config = config;
+    this.#target = target;
+    if (options.watch) this.#watch();
+  }
+
   /**
-   * Starts the servers of an already checked config.
+   * Starts the servers of an already checked config, on the main thread or, with `--workers`, in
+   * every worker.
    *
    * @param file The config file, read again on every reload.
    * @param options The command line, whose flags override the file.
    * @param config The config to start with.
+   * @returns The running servers.
    * @throws {Error} If a listener cannot be opened.
    */
-  constructor(file: string, options: CliOptions, config: Config) {
-    this.#file = file;
-    this.#options = options;
-    this.#runtime = Runtime.start(config);
-    if (options.watch) this.#watch();
+  static async start(file: string, options: CliOptions, config: Config): Promise<ConfigProxies> {
+    const target = options.workers > 1
+      ? await WorkerGroup.start(options, config)
+      : onMainThread(Runtime.start(config));
+    return new ConfigProxies(file, options, config, target);
   }
 
   /** The first listener's address. */
   get address(): Address {
-    return this.#runtime.addresses[0];
+    return this.#target.address;
   }
 
-  /** Every listener's address. */
+  /** Every listener's address (workers take the ports the config names). */
   get addresses(): Address[] {
-    return this.#runtime.addresses;
+    return this.#target.addresses ?? this.#config.servers.flatMap((server) => server.listen);
   }
 
   /** Settles once a shutdown has finished. */
   get finished(): Promise<void> {
-    return this.#runtime.finished;
+    return this.#target.finished;
   }
 
   /** Stops accepting on every listener; open connections get `ms` to finish. */
@@ -80,18 +134,12 @@ export class ConfigProxies implements Proxies {
     try {
       this.#watcher?.close();
     } catch { /* closed already */ }
-    this.#runtime.shutdown(ms);
+    this.#target.shutdown(ms);
   }
 
-  /** The counters, as one entry. */
+  /** The counters, one entry per worker. */
   stats(): Promise<WorkerStats[]> {
-    const runtime = this.#runtime;
-    return Promise.resolve([{
-      index: 1,
-      accepted: runtime.accepted,
-      open: runtime.connections,
-      closedByShutdown: runtime.closedByShutdown,
-    }]);
+    return this.#target.stats();
   }
 
   /**
@@ -108,9 +156,10 @@ export class ConfigProxies implements Proxies {
     let config: Config;
     try {
       config = withFlags(await loadConfig(this.#file), this.#options);
-      const missing = await checkConfigPermissions(config);
+      const missing = await checkConfigPermissions(config) ?? portZero(config, this.#options);
       if (missing) throw new Error(missing);
-      const { opened, removed } = this.#runtime.reload(config);
+      const { opened, removed } = await this.#target.reload(config);
+      this.#config = config;
       this.reloads++;
       log.info(
         "Reloaded {file}: {servers} servers; listeners opened: {opened}; draining: {removed}",

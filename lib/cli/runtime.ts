@@ -13,9 +13,18 @@ import { serve } from "../serve.ts";
 import type { Server } from "../server.ts";
 import type { Connection } from "../connection.ts";
 import type { Config, ServerConfig } from "../config/config.ts";
+import type { Sharing } from "./proxy.ts";
 import { buildStack, type Stack } from "./stack.ts";
 
 const log = getLogger(["minginx", "reload"]);
+
+/** What a reload changed: the listeners it opened and the ones now draining, as `HOST:PORT`. */
+export interface ReloadChanges {
+  /** Listeners opened. */
+  opened: string[];
+  /** Listeners that stopped accepting and drain. */
+  removed: string[];
+}
 
 interface Running {
   settings: ServerConfig;
@@ -32,19 +41,23 @@ export class Runtime {
   #stopped = false;
   #closedByShutdown = 0;
 
-  private constructor(config: Config) {
+  readonly #sharing: Sharing | undefined;
+
+  private constructor(config: Config, sharing: Sharing | undefined) {
     this.#config = config;
+    this.#sharing = sharing;
   }
 
   /**
    * Starts every server of `config`.
    *
    * @param config The config.
+   * @param sharing Set when several workers share the ports.
    * @returns The runtime.
    * @throws {Error} If a listener cannot be opened; whatever was opened is closed again.
    */
-  static start(config: Config): Runtime {
-    const runtime = new Runtime(config);
+  static start(config: Config, sharing?: Sharing): Runtime {
+    const runtime = new Runtime(config, sharing);
     runtime.#apply(config);
     return runtime;
   }
@@ -88,7 +101,7 @@ export class Runtime {
    * @returns The listeners opened and the ones now draining, as `HOST:PORT`.
    * @throws {Error} If a new listener cannot be opened; the old config keeps running.
    */
-  reload(config: Config): { opened: string[]; removed: string[] } {
+  reload(config: Config): ReloadChanges {
     if (this.#stopped) throw new Error("Cannot reload: the proxy is stopping");
     const changes = this.#apply(config);
     this.#config = config;
@@ -110,12 +123,13 @@ export class Runtime {
     return this.#finished.promise;
   }
 
-  #apply(config: Config): { opened: string[]; removed: string[] } {
+  #apply(config: Config): ReloadChanges {
     const stacks = new Map<string, Running>();
     const opened = new Map<string, Server>();
     try {
       for (const settings of config.servers) {
-        const running = { settings, stack: this.#counted(buildStack(settings)) };
+        const stack = buildStack(settings, this.#sharing?.workers ?? 1);
+        const running = { settings, stack: this.#counted(stack) };
         stacks.set(settings.name, running);
         for (const address of settings.listen) {
           const key = formatAddress(address);
@@ -126,6 +140,8 @@ export class Runtime {
               listen: address,
               drainTimeout: config.drainTimeout,
               service: running.stack.service,
+              reusePort: this.#sharing?.reusePort,
+              connectionIds: this.#sharing?.connectionIds,
             }),
           );
         }

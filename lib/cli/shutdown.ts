@@ -7,7 +7,8 @@
 
 import { getLogger } from "@logtape/logtape";
 import { formatDuration } from "../duration.ts";
-import type { Proxies, WorkerStats } from "./workers.ts";
+import type { Proxies } from "./workers.ts";
+import type { WorkerStats } from "./worker_protocol.ts";
 
 /** The signals that stop the proxy. */
 export const SIGNALS = ["SIGINT", "SIGTERM"] as const;

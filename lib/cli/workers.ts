@@ -14,29 +14,13 @@
  */
 
 import { getLogger } from "@logtape/logtape";
+import { messageOf } from "../_util.ts";
 import type { Address } from "../address.ts";
 import type { CliOptions } from "./args.ts";
 import type { LogLosses } from "./logging.ts";
-import type { ProxyCounters } from "./proxy.ts";
-
-/** A message from the main thread to a worker. */
-export type ToWorker =
-  | { type: "start"; index: number; count: number; options: CliOptions }
-  | { type: "drain"; ms: number }
-  | { type: "stats" };
-
-/** A message from a worker to the main thread. */
-export type FromWorker =
-  | { type: "listening"; address: Address }
-  | { type: "failed"; message: string }
-  | { type: "stats" } & WorkerStats
-  | { type: "finished"; losses: LogLosses; stats: WorkerStats };
-
-/** One worker's counters. */
-export interface WorkerStats extends ProxyCounters {
-  /** The worker's number, from 1. */
-  index: number;
-}
+import type { ReloadChanges } from "./runtime.ts";
+import type { Config } from "../config/config.ts";
+import type { FromWorker, ToWorker, WorkerStats } from "./worker_protocol.ts";
 
 /** What the CLI runs: one server on the main thread, or a group of workers. */
 export interface Proxies {
@@ -64,7 +48,9 @@ export class WorkerGroup implements Proxies {
   /** Log lines the workers lost, added up as they finish. */
   readonly losses: LogLosses = { dropped: 0, failed: 0 };
   readonly #options: CliOptions;
+  #config: Config | undefined;
   readonly #workers: (Worker | undefined)[];
+  readonly #reloadWaiters = new Set<(reply: FromWorker & { type: "reloaded" }) => void>();
   readonly #finished = Promise.withResolvers<void>();
   #running: number;
   #drainMs: number | undefined;
@@ -72,8 +58,14 @@ export class WorkerGroup implements Proxies {
   /** The last counters of each worker that has finished, by index. */
   readonly #final = new Map<number, WorkerStats>();
 
-  private constructor(options: CliOptions, address: Address, workers: Worker[]) {
+  private constructor(
+    options: CliOptions,
+    config: Config | undefined,
+    address: Address,
+    workers: Worker[],
+  ) {
     this.#options = options;
+    this.#config = config;
     this.address = address;
     this.#workers = workers;
     this.#running = workers.length;
@@ -84,23 +76,26 @@ export class WorkerGroup implements Proxies {
    * Starts `options.workers` workers and waits until every one listens.
    *
    * @param options The parsed flags.
+   * @param config The config file's servers, which then replace the flags' one server; its
+   * listen addresses must name their ports (not 0), which every worker binds.
    * @returns The group.
    * @throws {Error} If a worker cannot listen; the workers already started are stopped.
    */
-  static async start(options: CliOptions): Promise<WorkerGroup> {
+  static async start(options: CliOptions, config?: Config): Promise<WorkerGroup> {
     const count = options.workers;
     const workers: Worker[] = [];
     try {
       workers.push(spawn());
-      const address = await listening(workers[0], { type: "start", index: 1, count, options });
+      const first = { type: "start", index: 1, count, options, config } as const;
+      const address = await listening(workers[0], first);
       for (let index = 2; index <= count; index++) workers.push(spawn());
       const shared = { ...options, listen: address };
       await Promise.all(
         workers.slice(1).map((worker, i) =>
-          listening(worker, { type: "start", index: i + 2, count, options: shared })
+          listening(worker, { type: "start", index: i + 2, count, options: shared, config })
         ),
       );
-      return new WorkerGroup(shared, address, workers);
+      return new WorkerGroup(shared, config, address, workers);
     } catch (error) {
       for (const worker of workers) worker.terminate();
       throw error;
@@ -114,6 +109,39 @@ export class WorkerGroup implements Proxies {
   shutdown(ms: number): void {
     this.#drainMs = ms;
     for (const worker of this.#workers) worker?.postMessage({ type: "drain", ms });
+  }
+
+  /**
+   * Applies a config in every worker: worker 1 first, and the others only if it succeeded.
+   *
+   * @param config The new config, already checked.
+   * @returns What changed, as worker 1 saw it.
+   * @throws {Error} If worker 1 refused it (the old config keeps running everywhere), or another
+   * worker did (the message names it).
+   */
+  async reload(config: Config): Promise<ReloadChanges> {
+    const live = this.#workers.filter((worker) => worker !== undefined);
+    const [first, ...rest] = live;
+    const changes = await this.#reloadOne(first, config);
+    const failures = (await Promise.allSettled(rest.map((w) => this.#reloadOne(w, config))))
+      .flatMap((result) => result.status === "rejected" ? [messageOf(result.reason)] : []);
+    this.#config = config;
+    if (failures.length > 0) throw new Error(failures.join("; "));
+    return changes;
+  }
+
+  #reloadOne(worker: Worker, config: Config): Promise<ReloadChanges> {
+    const index = this.#workers.indexOf(worker) + 1;
+    const { promise, resolve, reject } = Promise.withResolvers<ReloadChanges>();
+    const waiter = (reply: FromWorker & { type: "reloaded" }) => {
+      if (reply.index !== index) return;
+      this.#reloadWaiters.delete(waiter);
+      if (reply.error === undefined) resolve(reply.changes!);
+      else reject(new Error(`Worker ${index}: ${reply.error}`));
+    };
+    this.#reloadWaiters.add(waiter);
+    worker.postMessage({ type: "reload", config });
+    return promise;
   }
 
   async stats(): Promise<WorkerStats[]> {
@@ -146,6 +174,7 @@ export class WorkerGroup implements Proxies {
     worker.onmessage = ({ data }: MessageEvent<FromWorker>) => {
       // "listening" and "failed" only answer "start", which listening() handles.
       if (data.type === "stats") { for (const waiter of this.#statsWaiters) waiter(data); }
+      if (data.type === "reloaded") { for (const waiter of this.#reloadWaiters) waiter(data); }
       if (data.type !== "finished") return;
       this.#final.set(index, data.stats);
       for (const waiter of this.#statsWaiters) waiter(data.stats);
@@ -175,7 +204,8 @@ export class WorkerGroup implements Proxies {
     this.#running++;
     const count = this.#workers.length;
     try {
-      await listening(worker, { type: "start", index, count, options: this.#options });
+      const config = this.#config;
+      await listening(worker, { type: "start", index, count, options: this.#options, config });
       log.info("Worker {index} started again", { index });
       this.#supervise(worker, index);
       if (this.#drainMs !== undefined) worker.postMessage({ type: "drain", ms: this.#drainMs });

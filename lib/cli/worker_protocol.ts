@@ -1,0 +1,33 @@
+/**
+ * The messages between the main thread and its workers (see workers.ts and worker.ts).
+ *
+ * @module
+ */
+
+import type { Address } from "../address.ts";
+import type { Config } from "../config/config.ts";
+import type { CliOptions } from "./args.ts";
+import type { LogLosses } from "./logging.ts";
+import type { ProxyCounters } from "./proxy.ts";
+import type { ReloadChanges } from "./runtime.ts";
+
+/** A message from the main thread to a worker. */
+export type ToWorker =
+  | { type: "start"; index: number; count: number; options: CliOptions; config?: Config }
+  | { type: "drain"; ms: number }
+  | { type: "reload"; config: Config }
+  | { type: "stats" };
+
+/** A message from a worker to the main thread. */
+export type FromWorker =
+  | { type: "listening"; address: Address }
+  | { type: "failed"; message: string }
+  | { type: "stats" } & WorkerStats
+  | { type: "reloaded"; index: number; error?: string; changes?: ReloadChanges }
+  | { type: "finished"; losses: LogLosses; stats: WorkerStats };
+
+/** One worker's counters. */
+export interface WorkerStats extends ProxyCounters {
+  /** The worker's number, from 1. */
+  index: number;
+}
