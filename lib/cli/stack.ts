@@ -13,7 +13,7 @@ import type { Pool } from "../pool/pool.ts";
 import type { ConnectionReport } from "../report.ts";
 import { type Service, ServiceBuilder } from "../service.ts";
 import { type LayerFlags, optionalLayers } from "./layer_flags.ts";
-import { connectFromFlags, poolFromFlags, type PoolFlags } from "./pool_flags.ts";
+import { connectFromFlags, type PoolFlags, poolFromFlags } from "./pool_flags.ts";
 
 /** What one server's stack is made from: plain data, the same from flags and from a file. */
 export type StackSettings = LayerFlags & PoolFlags & {
