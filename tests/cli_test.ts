@@ -23,6 +23,11 @@ Deno.test("CLI --help lists every option with its default and exits 0", async ()
       "(default: pretty)",
       "-h, --help",
       "-V, --version",
+      "-c, --config FILE",
+      "--watch",
+      "check --config FILE",
+      "permissions [--config FILE]",
+      "SIGHUP reloads the --config file",
     ]
   ) assert.ok(stdout.includes(expected), `--help lacks "${expected}"`);
   assert.equal((await runCli(["-h"])).stdout, stdout);

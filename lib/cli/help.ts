@@ -22,6 +22,8 @@ export function helpText(version: string): string {
   return `minginx ${version}: a TCP reverse proxy and load balancer
 
 Usage: deno run --allow-net=LISTEN,UPSTREAM[,UPSTREAM...] main.ts [options]
+       deno run --allow-net=LISTEN,UPSTREAM,... --allow-read=FILE main.ts --config FILE [options]
+       deno run [--allow-read=FILE] main.ts COMMAND [options]
 
 Options:
   -l, --listen HOST:PORT          Where to accept connections
@@ -83,6 +85,12 @@ Fault injection, for testing other systems (see README.md for the grammar):
                                   reset-after-bytes, reset-after, blackhole, probability.
                                   Example: --fault upstream:latency=100ms,jitter=20ms
 
+Config file (see README.md, schema.json and examples/minginx.jsonc):
+  -c, --config FILE               Run every server FILE describes (JSONC); needs
+                                  --allow-read=FILE. With one server in FILE, the options above
+                                  override its settings; --drain-timeout overrides drainTimeout
+      --watch                     Reload FILE whenever it changes, as SIGHUP does
+
 Running:
   -w, --workers N                 Threads sharing the listening port (SO_REUSEPORT), or auto
                                   for one per core (${navigator.hardwareConcurrency} here); more than 1
@@ -95,6 +103,13 @@ Running:
   -h, --help                      Show this help and exit
   -V, --version                   Show the version and exit
 
+Commands:
+  check --config FILE             Check FILE: print its servers and exit 0, or print every
+                                  mistake and exit 1 (2 for a usage error)
+  permissions [--config FILE] [options]
+                                  Print the least --allow-net that FILE or the options need,
+                                  and deno run and deno compile lines that grant exactly it
+
 HOST:PORT takes a hostname, an IPv4 address, or an IPv6 address in brackets: [::1]:8081.
 DURATION is a number and a unit (ms, s, m, h), or several: 500ms, 5s, 10m, 1h30m.
 --allow-net needs exactly the listen address and every upstream, written as given here;
@@ -102,8 +117,12 @@ to resolve a hostname upstream itself and try each of its addresses, minginx als
 name alone and those addresses (without them, Deno connects to the name's first address).
 SIGINT or SIGTERM stops accepting new connections and gives open ones --drain-timeout to
 finish, logging how many are left; a second signal closes them at once.
+SIGHUP reloads the --config file: listeners that stay keep their socket, open connections keep
+their settings; a file that is invalid or needs a permission not granted is refused and logged,
+and the running config stays.
 
 Example:
   deno run --allow-net=${DEFAULTS.listen},${P.upstream} main.ts -l ${DEFAULTS.listen} -u ${P.upstream}
+  deno run --allow-read=minginx.jsonc main.ts permissions --config minginx.jsonc
 `;
 }

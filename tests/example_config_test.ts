@@ -1,0 +1,89 @@
+/**
+ * examples/minginx.jsonc: `main.ts check` accepts it, it sets every key schema.json knows, and
+ * README.md shows it word for word, so the README's example cannot drift from a checked file.
+ */
+
+import assert from "node:assert/strict";
+import { parseJsonc } from "../lib/config/jsonc.ts";
+import { validateConfig } from "../lib/config/validate.ts";
+import { runCli } from "./_cli.ts";
+
+const EXAMPLE = "examples/minginx.jsonc";
+const read = (path: string) => Deno.readTextFile(new URL(`../${path}`, import.meta.url));
+const text = await read(EXAMPLE);
+
+/** A node of schema.json, as far as this test reads it. */
+interface Schema {
+  $ref?: string;
+  properties?: Record<string, Schema>;
+  items?: Schema;
+  anyOf?: Schema[];
+}
+
+/** Every key the schema names below `node`, each with its path (`servers[].connect.tries`). */
+function keysOf(node: Schema, path = ""): [key: string, path: string][] {
+  const keys: [string, string][] = [];
+  for (const [key, child] of Object.entries(node.properties ?? {})) {
+    const childPath = path === "" ? key : `${path}.${key}`;
+    keys.push([key, childPath], ...keysOf(child, childPath));
+  }
+  if (node.items) keys.push(...keysOf(node.items, `${path}[]`));
+  for (const branch of node.anyOf ?? []) keys.push(...keysOf(branch, path));
+  return keys;
+}
+
+Deno.test("main.ts check accepts examples/minginx.jsonc and exits 0", async () => {
+  const { code, stdout, stderr } = await runCli(["check", "--config", EXAMPLE], undefined, [
+    `--allow-read=${EXAMPLE}`,
+  ]);
+  assert.equal(code, 0, stderr);
+  assert.match(stdout, /^examples\/minginx\.jsonc is valid: 2 servers, drain timeout 1m\n/);
+});
+
+Deno.test("examples/minginx.jsonc validates with every optional section present", () => {
+  const config = validateConfig(parseJsonc(text, EXAMPLE));
+  assert.equal(config.drainTimeout, 60_000);
+  const [web, db] = config.servers;
+  assert.deepEqual(config.servers.map(({ name }) => name), ["web", "postgres-staging"]);
+  assert.equal(web.listen.length, 2);
+  assert.deepEqual(web.upstreams.map(({ weight, backup }) => [weight, backup]), [
+    [3, false],
+    [1, false],
+    [1, true],
+  ]);
+  assert.equal(web.balance, "least-conn");
+  assert.equal(web.healthCheck, "http:/healthz");
+  assert.deepEqual(web.health, { interval: 5_000, timeout: 1_000, rise: 2, fall: 3 });
+  assert.deepEqual([web.maxFails, web.failTimeout, web.slowStart], [3, 30_000, 30_000]);
+  assert.deepEqual([web.connectTries, web.connectTimeout, web.connectDeadline], [2, 1_000, 3_000]);
+  assert.deepEqual([web.dnsTtl, web.idleTimeout], [10_000, 300_000]);
+  assert.equal(web.ipRules.length, 3);
+  assert.deepEqual(web.rateLimit, { rate: 20, burst: 40 });
+  assert.equal(web.maxConnectionsPerIp, 10);
+  assert.deepEqual(web.maxConnections, { max: 1_000, queue: 100, queueTimeout: 2_000 });
+  assert.deepEqual(web.onUpstreamRemoved, { action: "drain", after: 300_000 });
+  assert.equal(db.healthCheck, "tcp");
+  assert.equal(db.faults.length, 2);
+  assert.deepEqual(db.onUpstreamRemoved, { action: "close", after: 0 });
+});
+
+Deno.test("examples/minginx.jsonc sets every key of schema.json", async () => {
+  const schema: Schema = JSON.parse(await read("schema.json"));
+  const keys = keysOf(schema);
+  const paths = keys.map(([, path]) => path);
+  for (const key of Object.keys(schema.properties!.servers.items!.properties!)) {
+    assert.ok(paths.includes(`servers[].${key}`), `the walk misses servers[].${key}`);
+  }
+  assert.ok(paths.includes("servers[].upstreams[].backup"), "the walk misses upstream objects");
+  for (const [key, path] of keys) {
+    assert.ok(text.includes(`"${key}":`), `${EXAMPLE} lacks "${key}" (${path})`);
+  }
+});
+
+Deno.test("README.md shows examples/minginx.jsonc word for word", async () => {
+  const readme = await read("README.md");
+  assert.ok(
+    readme.includes("```jsonc\n" + text + "```\n"),
+    `README.md lacks a jsonc block with exactly ${EXAMPLE}: copy the file into it`,
+  );
+});
