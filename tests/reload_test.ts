@@ -178,3 +178,32 @@ Deno.test("an upstream removed by a reload drains by default, or is closed when 
     await Promise.all([a, b].map((echo) => echo.close()));
   }
 });
+
+Deno.test("a limit that a reload leaves unchanged keeps counting the connections opened before it", async () => {
+  const [a, b] = [startEcho(), startEcho()];
+  const listen = { hostname: "127.0.0.1", port: freePort() };
+  const config = (upstream: TestServer, max: string) => ({
+    drainTimeout: 1_000,
+    servers: [server("web", [listen], [...upstreamArgs(upstream), "--max-connections", max])],
+  });
+  const runtime = Runtime.start(config(a, "2"));
+  const held: Deno.TcpConn[] = [];
+  try {
+    for (let i = 0; i < 2; i++) {
+      held.push(await Deno.connect(listen));
+      await probe(held[i]);
+    }
+    runtime.reload(config(b, "2")); // same limit, other upstream
+    held.push(await Deno.connect(listen));
+    const refused = await within(5_000, "over the limit", readToEnd(held[2]));
+    assert.equal(refused.length, 0, "the third connection is over the limit of 2");
+    runtime.reload(config(b, "3")); // a changed limit starts afresh
+    held.push(await Deno.connect(listen));
+    await probe(held[3]);
+    assert.equal(b.accepted, 1);
+  } finally {
+    for (const client of held) client.close();
+    await runtime.shutdown(1_000);
+    await Promise.all([a, b].map((echo) => echo.close()));
+  }
+});

@@ -114,15 +114,50 @@ export function parseLayerFlags(values: Values, tokens: readonly Token[]): Layer
  */
 export function optionalLayers(
   flags: LayerFlags,
+  reuse: LayerReuse = new LayerReuse(),
 ): { limits: Layer<Connection, ConnectionReport>[]; faults?: Layer<Connection, ConnectionReport> } {
   const limits: Layer<Connection, ConnectionReport>[] = [];
-  if (flags.ipRules.length > 0) limits.push(ipFilter({ rules: flags.ipRules }));
-  if (flags.rateLimit) limits.push(rateLimit(flags.rateLimit));
-  if (flags.maxConnectionsPerIp !== undefined) {
-    limits.push(concurrencyLimitPerClient({ max: flags.maxConnectionsPerIp }));
+  const { ipRules, rateLimit: rate, maxConnectionsPerIp: perIp, maxConnections: max } = flags;
+  if (ipRules.length > 0) {
+    limits.push(reuse.get("ipFilter", ipRules, () => ipFilter({ rules: ipRules })));
   }
-  if (flags.maxConnections) limits.push(concurrencyLimit(flags.maxConnections));
+  if (rate) limits.push(reuse.get("rateLimit", rate, () => rateLimit(rate)));
+  if (perIp !== undefined) {
+    limits.push(reuse.get("perIp", perIp, () => concurrencyLimitPerClient({ max: perIp })));
+  }
+  if (max) limits.push(reuse.get("maxConnections", max, () => concurrencyLimit(max)));
   return { limits, faults: flags.faults.length > 0 ? faults(flags.faults) : undefined };
+}
+
+/**
+ * The limit layers of one server kept across reloads: a layer whose settings did not change is
+ * the same layer after a reload, so it goes on counting the connections opened before it (a
+ * connection limit does not start again from zero, a rate limit keeps its buckets). A layer whose
+ * settings changed starts afresh.
+ */
+export class LayerReuse {
+  readonly #previous: ReadonlyMap<string, Layer<Connection, ConnectionReport>>;
+  /** The layers the new stack uses, to be kept for the next reload. */
+  readonly used = new Map<string, Layer<Connection, ConnectionReport>>();
+
+  /**
+   * @param previous The layers the last stack used, from its `used`.
+   */
+  constructor(previous: ReadonlyMap<string, Layer<Connection, ConnectionReport>> = new Map()) {
+    this.#previous = previous;
+  }
+
+  /** The layer of this kind and settings from the last stack, or a new one. */
+  get(
+    kind: string,
+    settings: unknown,
+    create: () => Layer<Connection, ConnectionReport>,
+  ): Layer<Connection, ConnectionReport> {
+    const key = `${kind} ${JSON.stringify(settings)}`;
+    const layer = this.#previous.get(key) ?? create();
+    this.used.set(key, layer);
+    return layer;
+  }
 }
 
 function count(text: string, flag: string, lowest = 1): number {

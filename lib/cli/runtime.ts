@@ -15,6 +15,7 @@ import type { Connection } from "../connection.ts";
 import type { Config, ServerConfig } from "../config/config.ts";
 import type { Sharing } from "./proxy.ts";
 import { buildStack, type Stack } from "./stack.ts";
+import { LayerReuse } from "./layer_flags.ts";
 
 const log = getLogger(["minginx", "reload"]);
 
@@ -35,6 +36,7 @@ interface Running {
 export class Runtime {
   #config: Config;
   #running = new Map<string, Running>();
+  #layers = new Map<string, LayerReuse>();
   #listeners = new Map<string, Server>();
   readonly #retiring = new Set<Server>();
   readonly #finished = Promise.withResolvers<void>();
@@ -126,9 +128,12 @@ export class Runtime {
   #apply(config: Config): ReloadChanges {
     const stacks = new Map<string, Running>();
     const opened = new Map<string, Server>();
+    const layers = new Map<string, LayerReuse>();
     try {
       for (const settings of config.servers) {
-        const stack = buildStack(settings, this.#sharing?.workers ?? 1);
+        const reuse = new LayerReuse(this.#layers.get(settings.name)?.used);
+        layers.set(settings.name, reuse);
+        const stack = buildStack(settings, this.#sharing?.workers ?? 1, reuse);
         const running = { settings, stack: this.#counted(stack) };
         stacks.set(settings.name, running);
         for (const address of settings.listen) {
@@ -172,6 +177,7 @@ export class Runtime {
     for (const [name, old] of this.#running) retire(old, stacks.get(name)?.settings);
     this.#listeners = listeners;
     this.#running = stacks;
+    this.#layers = layers;
     return { opened: [...opened.keys()], removed };
   }
 

@@ -12,7 +12,7 @@ import { timeout } from "../middleware/timeout.ts";
 import type { Pool } from "../pool/pool.ts";
 import type { ConnectionReport } from "../report.ts";
 import { type Service, ServiceBuilder } from "../service.ts";
-import { type LayerFlags, optionalLayers } from "./layer_flags.ts";
+import { type LayerFlags, type LayerReuse, optionalLayers } from "./layer_flags.ts";
 import { connectFromFlags, type PoolFlags, poolFromFlags } from "./pool_flags.ts";
 
 /** What one server's stack is made from: plain data, the same from flags and from a file. */
@@ -35,10 +35,11 @@ export interface Stack {
  * @param settings The server's settings.
  * @param workers How many proxies share the port: `maxConnections` and its queue are split
  * among them.
+ * @param reuse The limit layers of the stack before a reload, to keep those that did not change.
  * @returns The service and its pool.
  */
-export function buildStack(settings: StackSettings, workers = 1): Stack {
-  const { limits, faults } = optionalLayers(shareOut(settings, workers));
+export function buildStack(settings: StackSettings, workers = 1, reuse?: LayerReuse): Stack {
+  const { limits, faults } = optionalLayers(shareOut(settings, workers), reuse);
   let builder = new ServiceBuilder<Connection, ConnectionReport>().layer(accessLog());
   for (const layer of limits) builder = builder.layer(layer);
   builder = builder.layer(
