@@ -41,6 +41,29 @@ Deno.test("withFlags() lets the flags given override the file's only server, and
   assert.equal(server.name, "web");
 });
 
+Deno.test("withFlags() changes only the part of a setting that a flag names", () => {
+  const checked = validateConfig({
+    servers: [{
+      listen: "127.0.0.1:8081",
+      upstreams: ["10.0.0.1:80"],
+      healthCheck: { check: "tcp", interval: "5s", rise: 4, fall: 5 },
+      maxConnections: { max: 100, queue: 10, queueTimeout: "2s" },
+    }],
+  });
+  const options = parseCliArgs([
+    "--health-check",
+    "http:/healthz",
+    "--health-interval",
+    "1s",
+    "--max-connections",
+    "50",
+  ]);
+  const [server] = withFlags(checked, { ...options, config: "minginx.jsonc" }).servers;
+  assert.equal(server.healthCheck, "http:/healthz");
+  assert.deepEqual(server.health, { interval: 1_000, timeout: 1_000, rise: 4, fall: 5 });
+  assert.deepEqual(server.maxConnections, { max: 50, queue: 10, queueTimeout: 2_000 });
+});
+
 Deno.test("withFlags() leaves the file alone when only running flags are given", () => {
   const options = parseCliArgs(["--config", "minginx.jsonc", "--log-level", "debug", "--watch"]);
   assert.deepEqual(withFlags(file, options), file);

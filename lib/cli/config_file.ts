@@ -32,16 +32,16 @@ export async function loadConfig(file: string): Promise<Config> {
   return parseConfig(text, file);
 }
 
-/** Which fields of a server each flag sets. */
-const SERVER_FLAGS: Record<string, (keyof ServerConfig)[]> = {
+/** Which field of a server each flag sets, and which part of it for the flags that set a part. */
+const SERVER_FLAGS: Record<string, [keyof ServerConfig, string?]> = {
   listen: ["listen"],
   upstream: ["upstreams"],
   balance: ["balance"],
   "health-check": ["healthCheck"],
-  "health-interval": ["health"],
-  "health-timeout": ["health"],
-  "health-rise": ["health"],
-  "health-fall": ["health"],
+  "health-interval": ["health", "interval"],
+  "health-timeout": ["health", "timeout"],
+  "health-rise": ["health", "rise"],
+  "health-fall": ["health", "fall"],
   "max-fails": ["maxFails"],
   "fail-timeout": ["failTimeout"],
   "slow-start": ["slowStart"],
@@ -52,19 +52,20 @@ const SERVER_FLAGS: Record<string, (keyof ServerConfig)[]> = {
   "idle-timeout": ["idleTimeout"],
   allow: ["ipRules"],
   deny: ["ipRules"],
-  "rate-limit": ["rateLimit"],
-  "rate-burst": ["rateLimit"],
+  "rate-limit": ["rateLimit", "rate"],
+  "rate-burst": ["rateLimit", "burst"],
   "max-connections-per-ip": ["maxConnectionsPerIp"],
-  "max-connections": ["maxConnections"],
-  queue: ["maxConnections"],
-  "queue-timeout": ["maxConnections"],
+  "max-connections": ["maxConnections", "max"],
+  queue: ["maxConnections", "queue"],
+  "queue-timeout": ["maxConnections", "queueTimeout"],
   fault: ["faults"],
 };
 
 /**
  * The config with the flags given on the command line laid over it. Server flags override the
- * file's only server; with several servers they are a usage error. `--drain-timeout` overrides
- * the file's drain timeout.
+ * file's only server; with several servers they are a usage error. A flag for a part of a setting
+ * (`--health-interval`, `--queue`, `--rate-burst`, ...) changes that part of the file's setting
+ * and keeps the rest. `--drain-timeout` overrides the file's drain timeout.
  *
  * @param config The file's config.
  * @param options The command line.
@@ -83,13 +84,17 @@ export function withFlags(config: Config, options: CliOptions): Config {
         `${config.servers.length}: set it in the file, or drop --${flags[0]}`,
     );
   }
-  const server: ServerConfig = { ...config.servers[0] };
-  const fields = new Set(flags.flatMap((name) => SERVER_FLAGS[name]));
-  for (const field of fields) {
+  const server: Record<string, unknown> = { ...config.servers[0] };
+  for (const name of flags) {
+    const [field, part] = SERVER_FLAGS[name];
     const value = field === "listen" ? [options.listen] : options[field as keyof CliOptions];
-    Object.assign(server, { [field]: value });
+    const current = server[field] as Record<string, unknown> | undefined;
+    // A flag for a part of a setting the file has changes that part only.
+    server[field] = part !== undefined && current !== undefined
+      ? { ...current, [part]: (value as Record<string, unknown>)[part] }
+      : value;
   }
-  return { drainTimeout, servers: [server] };
+  return { drainTimeout, servers: [server as unknown as ServerConfig] };
 }
 
 /**
