@@ -117,20 +117,26 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
         healthCheck: options.healthCheck ?? "none",
       },
     );}
-  if (options.faults.length > 0) {
-    log.warning("Fault injection is on, as --fault asks: {faults}", {
-      faults: JSON.stringify(options.faults),
-    });
+  const faulty = (config?.servers ?? [options]).filter(({ faults }) => faults.length > 0);
+  for (const { faults } of faulty) {
+    log.warning("Fault injection is on, as asked: {faults}", { faults: JSON.stringify(faults) });
   }
   hooks.onListening?.(proxies.address);
 
-  const shutdown = new Shutdown(proxies, config?.drainTimeout ?? options.drainTimeout);
+  const running = proxies;
+  const drain = running instanceof ConfigProxies
+    ? () => running.drainTimeout
+    : options.drainTimeout;
+  const shutdown = new Shutdown(proxies, drain);
   for (const signal of SIGNALS) Deno.addSignalListener(signal, shutdown.onSignal);
-  const reload = () => void (proxies as ConfigProxies).reload();
-  if (config) Deno.addSignalListener("SIGHUP", reload);
+  // Without a config file there is nothing to reload, but SIGHUP must not end the process.
+  const reload = running instanceof ConfigProxies
+    ? () => void running.reload()
+    : () => log.warning("SIGHUP reloads a --config file; without one there is nothing to do");
+  Deno.addSignalListener("SIGHUP", reload);
   await proxies.finished;
   for (const signal of SIGNALS) Deno.removeSignalListener(signal, shutdown.onSignal);
-  if (config) Deno.removeSignalListener("SIGHUP", reload);
+  Deno.removeSignalListener("SIGHUP", reload);
   await shutdown.finished();
   log.info("Stopped");
   await dispose();

@@ -53,7 +53,7 @@ Deno.test("CLI --config reloads on SIGHUP: new connections follow the new file, 
     await file.write(one(port, b));
     proxy.child.kill("SIGHUP");
     await proxy.waitFor(
-      /Reloaded .*minginx\.jsonc: 1 servers; listeners opened: none; draining: none/,
+      /Reloaded .*minginx\.jsonc: 1 server; listeners opened: none; draining: none/,
     );
     assert.equal(await servedBy(port, [a, b]), 1);
     await echoes(held, 100_000, 1); // opened before the reload, still on a, still correct

@@ -128,6 +128,11 @@ export class ConfigProxies implements Proxies {
     return this.#target.finished;
   }
 
+  /** The drain timeout of the config running now, which a reload may have changed. */
+  get drainTimeout(): number {
+    return this.#config.drainTimeout;
+  }
+
   /** Stops accepting on every listener; open connections get `ms` to finish. */
   shutdown(ms: number): void {
     this.#stopped = true;
@@ -162,10 +167,10 @@ export class ConfigProxies implements Proxies {
       this.#config = config;
       this.reloads++;
       log.info(
-        "Reloaded {file}: {servers} servers; listeners opened: {opened}; draining: {removed}",
+        "Reloaded {file}: {servers}; listeners opened: {opened}; draining: {removed}",
         {
           file: this.#file,
-          servers: config.servers.length,
+          servers: config.servers.length === 1 ? "1 server" : `${config.servers.length} servers`,
           opened: opened.join(", ") || "none",
           removed: removed.join(", ") || "none",
           reloads: this.reloads,

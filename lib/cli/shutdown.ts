@@ -26,7 +26,7 @@ const REMINDER_MS = 5_000;
  */
 export class Shutdown {
   readonly #proxies: Proxies;
-  readonly #drainMs: number;
+  readonly #drain: number | (() => number);
   readonly #log = getLogger(["minginx"]);
   #signals = 0;
   #startedAt = 0;
@@ -40,11 +40,12 @@ export class Shutdown {
 
   /**
    * @param proxies What to stop.
-   * @param drainMs How long open connections get after the first signal; 0 closes them at once.
+   * @param drain How long open connections get after the first signal, in ms; 0 closes them at
+   * once. A function is asked when the signal comes, so a reloaded config's value counts.
    */
-  constructor(proxies: Proxies, drainMs: number) {
+  constructor(proxies: Proxies, drain: number | (() => number)) {
     this.#proxies = proxies;
-    this.#drainMs = drainMs;
+    this.#drain = drain;
   }
 
   /** The handler for SIGINT and SIGTERM. */
@@ -79,6 +80,10 @@ export class Shutdown {
         elapsedMs: Math.round(ms),
       });
     }
+  }
+
+  get #drainMs(): number {
+    return typeof this.#drain === "number" ? this.#drain : this.#drain();
   }
 
   async #begin(): Promise<number> {
