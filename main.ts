@@ -63,6 +63,9 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
   if (options.config !== undefined) {
     try {
       config = withFlags(await loadConfig(options.config), options);
+      // The file's process settings, unless flags gave them (withFlags saw to that).
+      const { logLevel, logFormat, workers } = config;
+      options = { ...options, logLevel, logFormat, workers };
       const shared = portZero(config, options);
       if (shared) throw new UsageError(shared);
     } catch (error) {

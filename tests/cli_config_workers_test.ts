@@ -11,7 +11,7 @@ async function write(path: string, text: string): Promise<void> {
 }
 
 const config = (ports: number[], upstream: TestServer) =>
-  `{ "servers": [${
+  `{ "workers": 2, "servers": [${
     ports.map((port, i) =>
       `{ "name": "s${i}", "listen": "127.0.0.1:${port}", "upstreams": ["127.0.0.1:${upstream.address.port}"] }`
     ).join(", ")
@@ -25,7 +25,7 @@ Deno.test("CLI --config --workers 2: both workers serve every listener, and SIGH
   await write(path, config(ports, a));
   const net = [...ports, a.address.port, b.address.port].map((port) => `127.0.0.1:${port}`);
   await using proxy = new CliProcess(
-    ["--config", path, "--workers", "2"],
+    ["--config", path], // the file asks for 2 workers
     net.join(","),
     [...WORKER_FLAGS.map((flag) => flag.startsWith("--allow-read") ? `${flag},${path}` : flag)],
   );

@@ -64,8 +64,30 @@ Deno.test("withFlags() changes only the part of a setting that a flag names", ()
   assert.deepEqual(server.maxConnections, { max: 50, queue: 10, queueTimeout: 2_000 });
 });
 
+Deno.test("withFlags() lets --log-level, --log-format and --workers override the file's", () => {
+  const checked = validateConfig({
+    logLevel: "warning",
+    logFormat: "json",
+    workers: 4,
+    servers: [{ listen: "127.0.0.1:8081", upstreams: ["10.0.0.1:80"] }],
+  });
+  assert.deepEqual(
+    [checked.logLevel, checked.logFormat, checked.workers],
+    ["warning", "json", 4],
+  );
+  const config = withFlags(checked, parseCliArgs(["--log-level", "debug", "--workers", "2"]));
+  assert.deepEqual([config.logLevel, config.logFormat, config.workers], ["debug", "json", 2]);
+  const raw = {
+    workers: "many",
+    servers: [{ listen: "127.0.0.1:8081", upstreams: ["10.0.0.1:80"] }],
+  };
+  assert.throws(() => validateConfig(raw), {
+    message: 'workers: expected a whole number from 1 to 256, or "auto", got "many"',
+  });
+});
+
 Deno.test("withFlags() leaves the file alone when only running flags are given", () => {
-  const options = parseCliArgs(["--config", "minginx.jsonc", "--log-level", "debug", "--watch"]);
+  const options = parseCliArgs(["--config", "minginx.jsonc", "--watch"]);
   assert.deepEqual(withFlags(file, options), file);
 });
 

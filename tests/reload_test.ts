@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import type { Address } from "../mod.ts";
 import { parseCliArgs } from "../lib/cli/args.ts";
-import { Runtime } from "../lib/cli/runtime.ts";
-import type { Config, ServerConfig } from "../lib/config/config.ts";
+import { Runtime, type RuntimeConfig } from "../lib/cli/runtime.ts";
+import type { ServerConfig } from "../lib/config/config.ts";
 import { freePort } from "./_cli.ts";
 import { echoes, probe } from "./_echo.ts";
 import { delay, readToEnd, startEcho, type TestServer, until, within } from "./_helpers.ts";
@@ -53,7 +53,7 @@ function clientLoop(address: Address, loops: number) {
 Deno.test("20 reloads under a client loop refuse, reset or corrupt no connection, and long-lived ones survive", async () => {
   const echoes_ = [startEcho(), startEcho(), startEcho()];
   const listen = { hostname: "127.0.0.1", port: freePort() };
-  const configs: Config[] = [
+  const configs: RuntimeConfig[] = [
     [echoes_[0], echoes_[1]],
     [echoes_[1], echoes_[2]],
     [echoes_[2]],

@@ -65,7 +65,8 @@ const SERVER_FLAGS: Record<string, [keyof ServerConfig, string?]> = {
  * The config with the flags given on the command line laid over it. Server flags override the
  * file's only server; with several servers they are a usage error. A flag for a part of a setting
  * (`--health-interval`, `--queue`, `--rate-burst`, ...) changes that part of the file's setting
- * and keeps the rest. `--drain-timeout` overrides the file's drain timeout.
+ * and keeps the rest. `--drain-timeout`, `--log-level`, `--log-format` and `--workers` override
+ * the file's top-level settings.
  *
  * @param config The file's config.
  * @param options The command line.
@@ -74,10 +75,15 @@ const SERVER_FLAGS: Record<string, [keyof ServerConfig, string?]> = {
  */
 export function withFlags(config: Config, options: CliOptions): Config {
   const flags = options.given.filter((name) => name in SERVER_FLAGS);
-  const drainTimeout = options.given.includes("drain-timeout")
-    ? options.drainTimeout
-    : config.drainTimeout;
-  if (flags.length === 0) return { ...config, drainTimeout };
+  const given = (flag: string) => options.given.includes(flag);
+  config = {
+    ...config,
+    drainTimeout: given("drain-timeout") ? options.drainTimeout : config.drainTimeout,
+    logLevel: given("log-level") ? options.logLevel : config.logLevel,
+    logFormat: given("log-format") ? options.logFormat : config.logFormat,
+    workers: given("workers") ? options.workers : config.workers,
+  };
+  if (flags.length === 0) return config;
   if (config.servers.length > 1) {
     throw new UsageError(
       `Option --${flags[0]} would override a server, but ${options.config} has ` +
@@ -94,7 +100,7 @@ export function withFlags(config: Config, options: CliOptions): Config {
       ? { ...current, [part]: (value as Record<string, unknown>)[part] }
       : value;
   }
-  return { drainTimeout, servers: [server as unknown as ServerConfig] };
+  return { ...config, servers: [server as unknown as ServerConfig] };
 }
 
 /**
@@ -106,6 +112,9 @@ export function withFlags(config: Config, options: CliOptions): Config {
 export function configFromFlags(options: CliOptions): Config {
   return {
     drainTimeout: options.drainTimeout,
+    logLevel: options.logLevel,
+    logFormat: options.logFormat,
+    workers: options.workers,
     servers: [{
       ...options,
       name: "default",

@@ -164,7 +164,23 @@ export class ConfigProxies implements Proxies {
       const missing = await checkConfigPermissions(config) ?? portZero(config, this.#options);
       if (missing) throw new Error(missing);
       const { opened, removed } = await this.#target.reload(config);
+      const running = this.#config;
+      const later = (["logLevel", "logFormat", "workers"] as const)
+        .filter((key) => config[key] !== running[key]);
+      // What the process was started with stays as it was.
+      config = {
+        ...config,
+        logLevel: running.logLevel,
+        logFormat: running.logFormat,
+        workers: running.workers,
+      };
       this.#config = config;
+      if (later.length > 0) {
+        log.warning("{keys} in {file} changed: that takes a restart", {
+          keys: later.join(", "),
+          file: this.#file,
+        });
+      }
       this.reloads++;
       log.info(
         "Reloaded {file}: {servers}; listeners opened: {opened}; draining: {removed}",

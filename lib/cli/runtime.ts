@@ -19,6 +19,9 @@ import { LayerReuse } from "./layer_flags.ts";
 
 const log = getLogger(["minginx", "reload"]);
 
+/** The part of a config the runtime runs: the servers, and their drain timeout. */
+export type RuntimeConfig = Pick<Config, "drainTimeout" | "servers">;
+
 /** What a reload changed: the listeners it opened and the ones now draining, as `HOST:PORT`. */
 export interface ReloadChanges {
   /** Listeners opened. */
@@ -34,7 +37,7 @@ interface Running {
 
 /** The running servers of a config, which a reload changes in place. */
 export class Runtime {
-  #config: Config;
+  #config: RuntimeConfig;
   #running = new Map<string, Running>();
   #layers = new Map<string, LayerReuse>();
   #listeners = new Map<string, Server>();
@@ -45,7 +48,7 @@ export class Runtime {
 
   readonly #sharing: Sharing | undefined;
 
-  private constructor(config: Config, sharing: Sharing | undefined) {
+  private constructor(config: RuntimeConfig, sharing: Sharing | undefined) {
     this.#config = config;
     this.#sharing = sharing;
   }
@@ -58,7 +61,7 @@ export class Runtime {
    * @returns The runtime.
    * @throws {Error} If a listener cannot be opened; whatever was opened is closed again.
    */
-  static start(config: Config, sharing?: Sharing): Runtime {
+  static start(config: RuntimeConfig, sharing?: Sharing): Runtime {
     const runtime = new Runtime(config, sharing);
     runtime.#apply(config);
     return runtime;
@@ -103,7 +106,7 @@ export class Runtime {
    * @returns The listeners opened and the ones now draining, as `HOST:PORT`.
    * @throws {Error} If a new listener cannot be opened; the old config keeps running.
    */
-  reload(config: Config): ReloadChanges {
+  reload(config: RuntimeConfig): ReloadChanges {
     if (this.#stopped) throw new Error("Cannot reload: the proxy is stopping");
     const changes = this.#apply(config);
     this.#config = config;
@@ -125,7 +128,7 @@ export class Runtime {
     return this.#finished.promise;
   }
 
-  #apply(config: Config): ReloadChanges {
+  #apply(config: RuntimeConfig): ReloadChanges {
     const stacks = new Map<string, Running>();
     const opened = new Map<string, Server>();
     const layers = new Map<string, LayerReuse>();

@@ -18,7 +18,10 @@ export interface Keys {
  * server, `"servers[].healthCheck"` each server's health check, and so on.
  */
 export const CONFIG_KEYS = {
-  "": { keys: ["$schema", "drainTimeout", "servers"], required: ["servers"] },
+  "": {
+    keys: ["$schema", "drainTimeout", "logLevel", "logFormat", "workers", "servers"],
+    required: ["servers"],
+  },
   "servers[]": {
     keys: [
       "name",

@@ -6,6 +6,7 @@
  */
 
 import type { Address } from "../address.ts";
+import type { LOG_FORMATS, LOG_LEVELS } from "../cli/args.ts";
 import type { LayerFlags } from "../cli/layer_flags.ts";
 import type { PoolFlags } from "../cli/pool_flags.ts";
 
@@ -85,6 +86,12 @@ export interface Config {
    * @default {30_000}
    */
   drainTimeout: number;
+  /** The lowest log level logged; read at startup only. */
+  logLevel: typeof LOG_LEVELS[number];
+  /** How log lines look; read at startup only. */
+  logFormat: typeof LOG_FORMATS[number];
+  /** How many workers share the ports; read at startup only. */
+  workers: number;
   /** The servers, one or more. */
   servers: ServerConfig[];
 }

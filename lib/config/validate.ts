@@ -6,7 +6,7 @@
  */
 
 import { type Address, parseAddress } from "../address.ts";
-import { DEFAULTS } from "../cli/args.ts";
+import { DEFAULTS, LOG_FORMATS, LOG_LEVELS, MAX_WORKERS } from "../cli/args.ts";
 import { clientKey } from "../ip.ts";
 import { Checker, join } from "./_fields.ts";
 import { layersOf } from "./_layer_fields.ts";
@@ -57,11 +57,22 @@ export function validateConfig(value: unknown): Config {
   const read = c.reader(c.object("")(value, "") ?? {}, "");
   read("$schema", c.parsed(String, "a string"), ""); // for editors; ignored
   const drainTimeout = read("drainTimeout", c.duration(), DEFAULTS.drainTimeout);
+  const logLevel = read("logLevel", c.oneOf(LOG_LEVELS), DEFAULTS.logLevel);
+  const logFormat = read("logFormat", c.oneOf(LOG_FORMATS), DEFAULTS.logFormat);
+  const workers = read("workers", (v, p) => workersOf(c, v, p), DEFAULTS.workers);
   const seen = { listen: new Map<string, string>(), name: new Map<string, string>() };
   const servers = read("servers", c.list("server"), [])
     .map((server, i) => serverOf(c, server, join("servers", i), i, seen));
   if (c.issues.length > 0) throw new ConfigError(c.issues);
-  return { drainTimeout, servers };
+  return { drainTimeout, logLevel, logFormat, workers, servers };
+}
+
+function workersOf(c: Checker, value: unknown, path: string): number | undefined {
+  if (value === "auto") return Math.min(navigator.hardwareConcurrency, MAX_WORKERS);
+  if (Number.isSafeInteger(value) && (value as number) >= 1 && (value as number) <= MAX_WORKERS) {
+    return value as number;
+  }
+  return c.expected(path, `a whole number from 1 to ${MAX_WORKERS}, or "auto"`, value);
 }
 
 /** What the servers so far use, for finding a listen address or a name used twice. */
