@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { CliProcess, freePort } from "./_cli.ts";
 import { echoes, probe } from "./_echo.ts";
+import { clientLoop } from "./_loop.ts";
 import { startEcho, until } from "./_helpers.ts";
 
 Deno.test("CLI: 20 SIGHUP reloads under a client loop lose no connection", async () => {
@@ -31,54 +32,31 @@ Deno.test("CLI: 20 SIGHUP reloads under a client loop lose no connection", async
     `--allow-read=${path}`,
   ]);
   const address = { hostname: "127.0.0.1", port };
-  let stopped = false;
-  let done = 0;
-  const errors: unknown[] = [];
   const reloads = () => proxy.lines.filter((line) => line.includes("Reloaded")).length;
   try {
     await proxy.waitFor(/running /);
-    const held = await (async () => {
-      for (;;) {
-        try {
-          return await Promise.all([0, 1, 2].map(() => Deno.connect(address)));
-        } catch {
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-      }
-    })();
+    const held = await Promise.all([0, 1, 2].map(() => Deno.connect(address)));
     await Promise.all(held.map(probe));
-    const loops = Promise.all(Array.from({ length: 6 }, async (_, loop) => {
-      for (let i = 0; !stopped; i++) {
-        try {
-          using client = await Deno.connect(address);
-          await echoes(client, 2_048, loop * 1_000_000 + i);
-          done++;
-        } catch (error) {
-          errors.push(error);
-        }
-      }
-    }));
+    const loop = clientLoop(address, 6);
     try {
       for (let n = 1; n <= 20; n++) {
         await write(n);
         proxy.child.kill("SIGHUP");
         await until(5_000, `reload ${n}`, () => reloads() >= n);
-        const before = done;
-        await until(5_000, `traffic after reload ${n}`, () => done >= before + 10);
+        const before = loop.done;
+        await until(5_000, `traffic after reload ${n}`, () => loop.done >= before + 10);
       }
     } finally {
-      stopped = true;
-      await loops;
+      await loop.stop();
     }
-    assert.deepEqual(errors, [], "no client connection failed");
-    assert.ok(done >= 200, `${done} connections`);
+    assert.deepEqual(loop.errors, [], "no client connection failed");
+    assert.ok(loop.done >= 200, `${loop.done} connections`);
     await Promise.all(held.map((client, i) => echoes(client, 100_000, i)));
     for (const client of held) client.close();
     assert.deepEqual(proxy.lines.filter((line) => /refused|ERR/.test(line)), []);
     proxy.child.kill("SIGTERM");
     assert.equal((await proxy.exit()).code, 0);
   } finally {
-    stopped = true;
     await Promise.all(upstreams.map((server) => server.close()));
     await Deno.remove(dir, { recursive: true });
   }

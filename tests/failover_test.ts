@@ -5,7 +5,6 @@
 
 import assert from "node:assert/strict";
 import {
-  type Address,
   type Balancer,
   type ConnectionReport,
   forward,
@@ -16,6 +15,7 @@ import {
   tcpCheck,
 } from "../mod.ts";
 import { echoes, probe } from "./_echo.ts";
+import { clientLoop } from "./_loop.ts";
 import { recorder, startEcho, type TestServer, until, within } from "./_helpers.ts";
 
 /** A proxy over `pool`, recording every report, counting connect failures by upstream state. */
@@ -36,35 +36,6 @@ function proxyOver(pool: Pool) {
     service: new ServiceBuilder().layer(record.layer).service(forward({ balancer })),
   });
   return { proxy, record, failures, [Symbol.asyncDispose]: () => proxy.shutdown() };
-}
-
-/** Runs `loops` clients back to back until stopped, each echoing 4 KiB checked by hash. */
-function clientLoop(proxy: Address, loops: number) {
-  let stopped = false;
-  let done = 0;
-  const errors: { startedAt: number; error: unknown }[] = [];
-  const running = Promise.all(Array.from({ length: loops }, async (_, loop) => {
-    for (let i = 0; !stopped; i++) {
-      const startedAt = performance.now();
-      try {
-        using client = await Deno.connect(proxy);
-        await echoes(client, 4096, loop * 100_000 + i);
-        done++;
-      } catch (error) {
-        errors.push({ startedAt, error });
-      }
-    }
-  }));
-  return {
-    get done() {
-      return done;
-    },
-    errors,
-    async stop() {
-      stopped = true;
-      await running;
-    },
-  };
 }
 
 /** The reports of connections that `server` served. */
@@ -92,7 +63,7 @@ Deno.test("killing one of three upstreams under a client loop fails no new conne
   // One long-lived connection on each upstream (round-robin hands them out in turn).
   const held = await Promise.all(servers.map(() => Deno.connect(proxy.address)));
   await Promise.all(held.map(probe));
-  const loop = clientLoop(proxy.address, 4);
+  const loop = clientLoop(proxy.address, 4, 4_096);
   try {
     await until(5_000, "traffic", () => loop.done >= 50);
     await victim.close(); // its listener and every connection on it go away

@@ -7,6 +7,19 @@ import assert from "node:assert/strict";
 import { type HealthCheck, Pool } from "../mod.ts";
 import { delay, until } from "./_helpers.ts";
 
+/** Sends the pool's log records to an array, until LogTape's `reset()`. */
+async function capturePoolLogs(): Promise<LogRecord[]> {
+  const records: LogRecord[] = [];
+  await configure({
+    sinks: { memory: (record) => records.push(record) },
+    loggers: [
+      { category: ["minginx", "pool"], lowestLevel: "debug", sinks: ["memory"] },
+      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: [] },
+    ],
+  });
+  return records;
+}
+
 const names = (pool: Pool) => [...pool.pick()].map(({ name }) => name);
 
 /** A health check whose result per upstream the test sets, counting the checks it ran. */
@@ -72,14 +85,7 @@ Deno.test("a passing active check ends a passive ejection before its cooldown", 
 });
 
 Deno.test("rise and fall damp a flapping upstream, and each state change is logged once", async () => {
-  const records: LogRecord[] = [];
-  await configure({
-    sinks: { memory: (record) => records.push(record) },
-    loggers: [
-      { category: ["minginx", "pool"], lowestLevel: "debug", sinks: ["memory"] },
-      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: [] },
-    ],
-  });
+  const records = await capturePoolLogs();
   try {
     let calls = 0;
     const flapping: HealthCheck = () =>
@@ -168,14 +174,7 @@ Deno.test("Pool.add(), setWeight() and remove() change the picks at once, and na
 });
 
 Deno.test("an ejection that ends while health checks hold the upstream down logs nothing more", async () => {
-  const records: LogRecord[] = [];
-  await configure({
-    sinks: { memory: (record) => records.push(record) },
-    loggers: [
-      { category: ["minginx", "pool"], lowestLevel: "debug", sinks: ["memory"] },
-      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: [] },
-    ],
-  });
+  const records = await capturePoolLogs();
   try {
     const check = switchableCheck();
     await using pool = new Pool({

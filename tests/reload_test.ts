@@ -10,6 +10,7 @@ import { Runtime, type RuntimeConfig } from "../lib/cli/runtime.ts";
 import type { ServerConfig } from "../lib/config/config.ts";
 import { freePort } from "./_cli.ts";
 import { echoes, probe } from "./_echo.ts";
+import { clientLoop } from "./_loop.ts";
 import { delay, readToEnd, startEcho, type TestServer, until, within } from "./_helpers.ts";
 
 /** One server's settings, as the flags `args` would give them. */
@@ -24,31 +25,6 @@ function server(
 
 const upstreamArgs = (...servers: TestServer[]) =>
   servers.flatMap((echo) => ["-u", `127.0.0.1:${echo.address.port}`]);
-
-/** `loops` clients back to back until stopped, each echoing 2 KiB checked by hash. */
-function clientLoop(address: Address, loops: number) {
-  let stopped = false;
-  let done = 0;
-  const errors: unknown[] = [];
-  const running = Promise.all(Array.from({ length: loops }, async (_, loop) => {
-    for (let i = 0; !stopped; i++) {
-      try {
-        using client = await Deno.connect(address);
-        await echoes(client, 2048, loop * 1_000_000 + i);
-        done++;
-      } catch (error) {
-        errors.push(error);
-      }
-    }
-  }));
-  return {
-    errors,
-    get done() {
-      return done;
-    },
-    stop: () => (stopped = true, running),
-  };
-}
 
 Deno.test("20 reloads under a client loop refuse, reset or corrupt no connection, and long-lived ones survive", async () => {
   const echoes_ = [startEcho(), startEcho(), startEcho()];
