@@ -76,10 +76,30 @@ export async function runCli(
 /** What `--workers N` needs on top of `--allow-net`, as the CLI's preflight names it. */
 export const WORKER_FLAGS = ["--unstable-net", `--allow-read=${ROOT}lib`];
 
-function command(args: string[], allowNet?: string, denoFlags: string[] = []): Deno.Command {
+/** How a CLI process is started beyond its arguments and permissions. */
+export interface CliProcessOptions {
+  /** A limit on open file descriptors (`ulimit -n`), set through bash before Deno starts. */
+  ulimit?: number;
+}
+
+function command(
+  args: string[],
+  allowNet?: string,
+  denoFlags: string[] = [],
+  options: CliProcessOptions = {},
+): Deno.Command {
   const permissions = allowNet === undefined ? [] : [`--allow-net=${allowNet}`];
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", "--no-prompt", ...permissions, ...denoFlags, "main.ts", ...args],
+  const run = ["run", "--quiet", "--no-prompt", ...permissions, ...denoFlags, "main.ts", ...args];
+  // `exec` keeps the pid: the child's pid is Deno's, whose /proc entry the chaos tests read.
+  const [program, programArgs] = options.ulimit === undefined ? [Deno.execPath(), run] : ["bash", [
+    "-c",
+    'ulimit -n "$0" && exec "$@"',
+    String(options.ulimit),
+    Deno.execPath(),
+    ...run,
+  ]];
+  return new Deno.Command(program, {
+    args: programArgs,
     cwd: ROOT,
     stdin: "null",
     stdout: "piped",
@@ -95,8 +115,13 @@ export class CliProcess implements AsyncDisposable {
   readonly #done: Promise<void>;
   #waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
 
-  constructor(args: string[], allowNet: string, denoFlags: string[] = []) {
-    const child = command(args, allowNet, denoFlags).spawn();
+  constructor(
+    args: string[],
+    allowNet: string,
+    denoFlags: string[] = [],
+    options: CliProcessOptions = {},
+  ) {
+    const child = command(args, allowNet, denoFlags, options).spawn();
     this.child = child;
     this.#done = Promise.all([
       child.stdout.cancel(),
