@@ -6,9 +6,8 @@
 
 import type { Address } from "./address.ts";
 import type { Connection } from "./connection.ts";
-import { formatDuration } from "./duration.ts";
 import { Resolver } from "./resolve.ts";
-import { withDeadline } from "./connect_deadline.ts";
+import { connectOne } from "./connect_try.ts";
 import { type ConnectAttempt, UpstreamConnectError } from "./connect_error.ts";
 
 /**
@@ -56,7 +55,7 @@ export interface Balancer {
  *
  * @example What connectUpstream returns
  * ```ts
- * import { type ConnectedUpstream, connectUpstream } from "@minginx/minginx";
+ * import {type ConnectedUpstream, connectUpstream} from "@minginx/minginx";
  * import assert from "node:assert/strict";
  *
  * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -122,7 +121,7 @@ const defaultResolver = new Resolver();
  *
  * @example Connect to the first upstream that accepts
  * ```ts
- * import { connectUpstream } from "@minginx/minginx";
+ * import {connectUpstream} from "@minginx/minginx";
  * import assert from "node:assert/strict";
  *
  * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -156,74 +155,4 @@ export async function connectUpstream(
     }
   }
   throw new UpstreamConnectError(attempts);
-}
-
-async function connectOne(
-  address: Address,
-  resolver: Resolver,
-  signal: AbortSignal,
-  timeoutMs: number,
-): Promise<Deno.TcpConn> {
-  if (timeoutMs === 0) return await connectAny(address, resolver, signal);
-  try {
-    return await withDeadline(
-      signal,
-      timeoutMs,
-      (attempt) => connectAny(address, resolver, attempt),
-    );
-  } catch (error) {
-    signal.throwIfAborted();
-    if (!(error instanceof DOMException && error.name === "TimeoutError")) throw error;
-    throw new Deno.errors.TimedOut(`No answer within ${formatDuration(timeoutMs)}`);
-  }
-}
-
-async function connectAny(
-  address: Address,
-  resolver: Resolver,
-  signal: AbortSignal,
-): Promise<Deno.TcpConn> {
-  const hostnames = await untilAborted(resolver.resolve(address.hostname), signal);
-  let failure: unknown;
-  for (const hostname of hostnames) {
-    try {
-      return await connectTo(hostname, address, signal);
-    } catch (error) {
-      signal.throwIfAborted();
-      failure = error;
-    }
-  }
-  throw failure;
-}
-
-async function connectTo(
-  hostname: string,
-  address: Address,
-  signal: AbortSignal,
-): Promise<Deno.TcpConn> {
-  let conn: Deno.TcpConn;
-  try {
-    conn = await Deno.connect({ hostname, port: address.port, signal });
-  } catch (error) {
-    // Allowed to look the name up but not to reach this address: let Deno connect by name,
-    // under the NAME:PORT permission.
-    if (!(error instanceof Deno.errors.NotCapable) || hostname === address.hostname) throw error;
-    conn = await Deno.connect({ hostname: address.hostname, port: address.port, signal });
-  }
-  try {
-    conn.setNoDelay(true);
-  } catch (error) {
-    conn.close();
-    throw error;
-  }
-  return conn;
-}
-
-function untilAborted<T>(value: T | Promise<T>, signal: AbortSignal): T | Promise<T> {
-  if (!(value instanceof Promise)) return value;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    value.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }

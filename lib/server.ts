@@ -163,24 +163,38 @@ export class Server implements AsyncDisposable {
   }
 
   async #acceptLoop(): Promise<void> {
+    // After a failed accept (out of descriptors, most often) the loop waits before the next, and
+    // the wait doubles up to a second while failures keep coming. One success does not end it: a
+    // client accepted while descriptors are short frees one as it fails, and the next accept
+    // would fail again at once. The wait ends after a second without failures. The warning is
+    // logged at most once a second, with how many failures it stands for.
     let backoffMs = 0;
+    let failedAt = -Infinity;
+    let loggedAt = -Infinity;
+    let unlogged = 0;
     while (!this.#stopping.signal.aborted) {
       let client: Deno.TcpConn;
       try {
         client = await this.#listener.accept();
-        backoffMs = 0;
+        if (backoffMs > 0 && performance.now() - failedAt > 1_000) backoffMs = 0;
       } catch (error) {
         if (this.#stopping.signal.aborted) return;
         if (CLIENT_GONE.some((type) => error instanceof type)) {
           log.debug("A client left before accept completed: {error}", { error: String(error) });
           continue;
         }
+        failedAt = performance.now();
         backoffMs = Math.min(Math.max(backoffMs * 2, 10), 1_000);
-        log.warning("Cannot accept on {address}: {error}; retrying in {backoffMs}ms", {
-          address: formatAddress(this.address),
-          error: String(error),
-          backoffMs,
-        });
+        if (failedAt - loggedAt >= 1_000) {
+          log.warning("Cannot accept on {address}: {error}; retrying in {backoffMs}ms{more}", {
+            address: formatAddress(this.address),
+            error: String(error),
+            backoffMs,
+            more: unlogged === 0 ? "" : ` (${unlogged} more failures since the last line)`,
+          });
+          loggedAt = failedAt;
+          unlogged = 0;
+        } else unlogged++;
         await sleep(backoffMs, this.#stopping.signal);
         continue;
       }
