@@ -133,7 +133,7 @@ function isIPv4(text: string): boolean {
 }
 
 function isIPv6(text: string): boolean {
-  if (!text.includes(":") || text.includes("%")) return false;
+  if (!text.includes(":") || !/^[0-9a-f:.]+$/i.test(text)) return false; // URL drops \t\n\r
   try {
     new URL(`http://[${text}]/`);
     return true;

@@ -67,7 +67,10 @@ export function parseCidr(text: string, label = "CIDR"): Cidr {
   const maxPrefix = ipv4 ? 32 : 128;
   const prefixText = slash < 0 ? String(maxPrefix) : text.slice(slash + 1);
   const prefix = Number(prefixText);
-  if (network === undefined || !/^\d{1,3}$/.test(prefixText) || prefix > maxPrefix) {
+  if (
+    network === undefined || addressText.includes("%") || !/^\d{1,3}$/.test(prefixText) ||
+    prefix > maxPrefix
+  ) {
     throw new TypeError(`Cannot parse ${label} "${text}": ${EXPECTED}`);
   }
   const bits = ipv4 ? prefix + 96 : prefix;
@@ -157,6 +160,7 @@ export function parseIp(text: string): Uint8Array | undefined {
   const groups = [...head, ...tail];
   const last = groups.at(-1) ?? "";
   const v4Tail = last.includes(".");
+  if (v4Tail && halves.length === 2 && tail.length === 0) return undefined; // 1.2.3.4::
   const count = groups.length + (v4Tail ? 1 : 0);
   if (halves.length === 1 ? count !== 8 : count > 7) return undefined;
   if (v4Tail && !writeV4(last, bytes, 12)) return undefined;

@@ -37,7 +37,11 @@ export class Checker {
 
   /** Records a mistake at `path`. */
   add(path: string, message: string): undefined {
-    this.issues.push(`${path === "" ? "(root)" : path}: ${message}`);
+    const line = message.replace(
+      /[\0-\x1f\x7f\u2028\u2029]/g,
+      (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    );
+    this.issues.push(`${path === "" ? "(root)" : path}: ${line}`);
     return undefined;
   }
 

@@ -117,11 +117,8 @@ function locate(json: string): number {
     return false;
   };
   const number = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
-  const value = (): boolean => {
-    space();
+  const scalar = (): boolean => {
     const char = json[i];
-    if (char === "{") return container("}");
-    if (char === "[") return container("]");
     if (char === '"') return string();
     if (char === "t") return word("true");
     if (char === "f") return word("false");
@@ -131,25 +128,39 @@ function locate(json: string): number {
     i += digits.length;
     return digits !== "";
   };
-  const container = (close: string): boolean => {
-    i++;
+  const key = (): boolean => {
+    if (json[i] !== '"' || !string()) return false;
     space();
-    if (take(close)) return true;
-    for (;;) {
-      if (close === "}") {
-        if (json[i] !== '"' || !string()) return false;
-        space();
-        if (!take(":")) return false;
-      }
-      if (!value()) return false;
-      space();
-      if (take(close)) return true;
-      if (!take(",")) return false;
-      space();
-    }
+    return take(":");
   };
-  if (value()) space();
-  return Math.min(i, json.length);
+  const closers: string[] = []; // the containers open at i, innermost last: a loop, not recursion
+  for (;;) {
+    space();
+    const open = json[i];
+    if (open === "{" || open === "[") {
+      const close = open === "{" ? "}" : "]";
+      i++;
+      space();
+      if (!take(close)) {
+        closers.push(close);
+        if (close === "}" && !key()) return Math.min(i, json.length);
+        continue;
+      }
+    } else if (!scalar()) return Math.min(i, json.length);
+    for (;;) { // after a value: close what it ends, or go on to the next item
+      space();
+      const close = closers.at(-1);
+      if (close === undefined) return Math.min(i, json.length);
+      if (take(close)) {
+        closers.pop();
+        continue;
+      }
+      if (!take(",")) return Math.min(i, json.length);
+      space();
+      if (close === "}" && !key()) return Math.min(i, json.length);
+      break;
+    }
+  }
 }
 
 function syntaxError(

@@ -15,6 +15,7 @@ const PATH = /^\/[\x21-\x7e]*$/;
 const HOST = /^[\x21-\x7e]+$/;
 const STATUS = /^([1-5][0-9]{2})(?:-([1-5][0-9]{2}))?$|^([1-5])xx$/;
 const STATUS_HINT = "expected a code such as 200, a range such as 200-299 or a class such as 2xx";
+const MAX_EXPECT = 64 * 1024; // what sendExpectCheck reads at most
 const ESCAPES: Record<string, number> = { r: 13, n: 10, t: 9, "\\": 92 };
 
 /**
@@ -121,6 +122,9 @@ function parseSendExpect(items: string[], fail: Fail): HealthCheck {
     values[key] = unescape(key, value, fail);
   }
   if (values.expect === undefined) return fail("no expect given, expected expect=BYTES as well");
+  if (values.expect.length > MAX_EXPECT) {
+    fail(`expect of ${values.expect.length} bytes, expected at most ${MAX_EXPECT}`);
+  }
   return sendExpectCheck({ send: values.send, expect: values.expect });
 }
 
@@ -139,14 +143,17 @@ function once(key: string, fail: Fail): never {
 function unescape(key: string, value: string, fail: Fail): Uint8Array {
   const bytes: number[] = [];
   const encoder = new TextEncoder();
-  for (let i = 0; i < value.length; i++) {
-    const char = value[i];
-    if (char !== "\\") {
-      const codePoint = value.codePointAt(i)!;
-      if (codePoint > 0xffff) i++; // the second half of a surrogate pair
-      bytes.push(...encoder.encode(String.fromCodePoint(codePoint)));
-      continue;
+  let start = 0; // where the text since the last escape starts: encoded in one go
+  const flush = (end: number) => {
+    if (end > start) {
+      for (const byte of encoder.encode(value.slice(start, end))) {
+        bytes.push(byte);
+      }
     }
+  };
+  for (let i = 0; i < value.length; i++) {
+    if (value[i] !== "\\") continue;
+    flush(i);
     const next = value[i + 1] ?? "";
     if (next in ESCAPES) {
       bytes.push(ESCAPES[next]);
@@ -158,6 +165,8 @@ function unescape(key: string, value: string, fail: Fail): Uint8Array {
       const escape = next === "x" ? value.slice(i, i + 4) : value.slice(i, i + 2);
       fail(`escape "${escape}" in ${key}: expected \\r, \\n, \\t, \\\\ or \\xHH`);
     }
+    start = i + 1;
   }
+  flush(value.length);
   return new Uint8Array(bytes);
 }
