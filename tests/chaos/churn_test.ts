@@ -10,17 +10,9 @@ import { serve } from "../../mod.ts";
 import { echoes } from "../_echo.ts";
 import { startEcho, until } from "../_helpers.ts";
 import { fdCount, heapAfterGc, settlesTo } from "./_harness.ts";
-import {
-  accessReports,
-  assertRecoveredExactly,
-  chaosServers,
-  figures,
-  inParallel,
-  mib,
-  RSS_KEPT,
-  stopAndCountLost,
-  tally,
-} from "./_attacks.ts";
+import { accessReports, stopAndCountLost, tally } from "./_access_log.ts";
+import { inParallel } from "./_attacks.ts";
+import { assertRecoveredExactly, chaosServers, figures, mib, RSS_KEPT } from "./_chaos_servers.ts";
 
 const CONNECTIONS = 20_000;
 const PARALLEL = 8;

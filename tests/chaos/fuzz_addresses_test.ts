@@ -6,6 +6,7 @@
  */
 
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { formatAddress, parseAddress } from "../../lib/address.ts";
 import { formatDuration, MAX_DURATION_MS, parseDuration } from "../../lib/duration.ts";
 import { clientKey, parseCidr, parseIp } from "../../lib/ip.ts";
@@ -13,26 +14,19 @@ import { parseRate } from "../../lib/middleware/rate_limit.ts";
 import {
   address,
   ALPHABET,
-  anyText,
-  assertHouseError,
-  attempt,
   canonicalIp,
-  cases,
   cidr,
   duration,
-  fc,
-  fuzz,
-  huge,
   inBlock,
   ipv4,
   ipv6,
   ipv6Soup,
   isStrictIpv4,
   rate,
-  RUNS,
-  show,
   urlTakesIpv6,
 } from "./_arbitraries.ts";
+import { assertHouseError, attempt, fuzz, RUNS, show } from "./_fuzz.ts";
+import { anyText, cases, huge } from "./_text_arbitraries.ts";
 
 /** schema.json's pattern for addresses: what an accepted address must look like once formatted. */
 const ADDRESS_SHAPE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):[0-9]{1,5}$/;

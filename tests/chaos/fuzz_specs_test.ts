@@ -6,6 +6,7 @@
  */
 
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { ALGORITHMS } from "../../lib/balance/algorithms.ts";
 import { LOG_FORMATS, LOG_LEVELS, parseCliArgs, UsageError } from "../../lib/cli/args.ts";
 import { LAYER_FLAGS } from "../../lib/cli/layer_flags.ts";
@@ -13,26 +14,10 @@ import { POOL_FLAGS } from "../../lib/cli/pool_flags.ts";
 import { parseHealthCheck } from "../../lib/health/parse.ts";
 import { parseFault } from "../../lib/middleware/faults/spec.ts";
 import { parseUpstream } from "../../lib/pool/upstream.ts";
-import {
-  address,
-  anyText,
-  assertHouseError,
-  assertType,
-  attempt,
-  cases,
-  cidr,
-  fault,
-  fc,
-  fuzz,
-  healthCheck,
-  huge,
-  mutate,
-  rate,
-  RUNS,
-  shortDuration,
-  show,
-  upstream,
-} from "./_arbitraries.ts";
+import { address, cidr, rate, shortDuration } from "./_arbitraries.ts";
+import { assertHouseError, assertType, attempt, fuzz, RUNS, show } from "./_fuzz.ts";
+import { fault, healthCheck, upstream } from "./_spec_arbitraries.ts";
+import { anyText, cases, huge, mutate } from "./_text_arbitraries.ts";
 
 const UPSTREAM_ALPHABET = "0123456789abz.:[],=-_ weightbackup";
 const HEALTH_ALPHABET = "tcphttp:/,=sendexpect\\xrn0123456789-status host";

@@ -19,18 +19,9 @@ import {
   within,
   writeAll,
 } from "../_helpers.ts";
-import {
-  accessReports,
-  assertRecoveredExactly,
-  chaosServers,
-  figures,
-  mib,
-  readExactly,
-  readUntilGone,
-  stopAndCountLost,
-  tally,
-  to,
-} from "./_attacks.ts";
+import { accessReports, stopAndCountLost, tally, to } from "./_access_log.ts";
+import { readExactly, readUntilGone } from "./_attacks.ts";
+import { assertRecoveredExactly, chaosServers, figures, mib } from "./_chaos_servers.ts";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

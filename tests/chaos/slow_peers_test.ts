@@ -7,21 +7,9 @@
 import assert from "node:assert/strict";
 import { delay, randomBytes, sendStream, sha256, startEcho, within } from "../_helpers.ts";
 import { assertServes, rssBytes } from "./_harness.ts";
-import {
-  accessReports,
-  assertRecoveredExactly,
-  chaosServers,
-  figures,
-  type LoggedReport,
-  mib,
-  pacedClients,
-  readUntilGone,
-  sampler,
-  stalledUpstream,
-  stopAndCountLost,
-  tally,
-  to,
-} from "./_attacks.ts";
+import { accessReports, type LoggedReport, stopAndCountLost, tally, to } from "./_access_log.ts";
+import { pacedClients, readUntilGone, sampler, stalledUpstream } from "./_attacks.ts";
+import { assertRecoveredExactly, chaosServers, figures, mib } from "./_chaos_servers.ts";
 
 const MiB = 1024 * 1024;
 
