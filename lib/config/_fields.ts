@@ -37,7 +37,9 @@ export class Checker {
 
   /** Records a mistake at `path`. */
   add(path: string, message: string): undefined {
+    // One line per issue, and nothing a terminal would act on: control characters are escaped.
     const line = message.replace(
+      // deno-lint-ignore no-control-regex
       /[\0-\x1f\x7f\u2028\u2029]/g,
       (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
     );
