@@ -109,7 +109,7 @@ export interface Config {
  * assert.throws(() => validateConfig({ servers: [{ listen: "127.0.0.1:8081" }], x: 1 }), (error) => {
  *   assert.ok(error instanceof ConfigError);
  *   assert.deepEqual(error.issues, [
- *     'x: unknown key; expected "$schema", "drainTimeout" or "servers"',
+ *     'x: unknown key; expected "$schema", "drainTimeout", "logLevel", "logFormat", "workers" or "servers"',
  *     'servers[0]: missing "upstreams"',
  *   ]);
  *   return true;
