@@ -5,10 +5,8 @@
  * @module
  */
 
-import type { CloseReason } from "../report.ts";
 import { serve } from "../serve.ts";
 import type { Server } from "../server.ts";
-import type { Layer } from "../service.ts";
 import type { CliOptions } from "./args.ts";
 import { buildStack, type StackSettings } from "./stack.ts";
 
@@ -59,14 +57,14 @@ export function startProxy(
   sharing?: Sharing,
 ): CliProxy {
   const shutdowns = { count: 0 };
-  const { service, pool } = buildStack(options, sharing?.workers ?? 1);
+  const { service, pool } = buildStack(options, sharing?.workers ?? 1, undefined, shutdowns);
   try {
     const server = serve({
       listen: options.listen,
       drainTimeout: options.drainTimeout,
       reusePort: sharing?.reusePort,
       connectionIds: sharing?.connectionIds,
-      service: countEndings("shutdown", shutdowns)(service),
+      service,
     });
     // The health checks run for as long as connections may still need upstreams.
     server.finished.finally(() => pool.close());
@@ -82,14 +80,4 @@ export function startProxy(
     pool.close();
     throw error;
   }
-}
-
-/** Counts the connections that end with `reason`; the access log inside it always reports. */
-function countEndings(reason: CloseReason, ended: { count: number }): Layer {
-  return (inner) =>
-    async function counted(connection) {
-      const report = await inner(connection);
-      if (report.reason === reason) ended.count++;
-      return report;
-    };
 }

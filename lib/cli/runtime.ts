@@ -11,7 +11,6 @@ import { getLogger } from "@logtape/logtape";
 import { type Address, formatAddress } from "../address.ts";
 import { serve } from "../serve.ts";
 import type { Server } from "../server.ts";
-import type { Connection } from "../connection.ts";
 import type { Config, ServerConfig } from "../config/config.ts";
 import type { Sharing } from "./proxy.ts";
 import { buildStack, type Stack } from "./stack.ts";
@@ -44,7 +43,7 @@ export class Runtime {
   readonly #retiring = new Set<Server>();
   readonly #finished = Promise.withResolvers<void>();
   #stopped = false;
-  #closedByShutdown = 0;
+  readonly #shutdowns = { count: 0 };
 
   readonly #sharing: Sharing | undefined;
 
@@ -83,7 +82,7 @@ export class Runtime {
 
   /** Connections that a shutdown closed (reason `shutdown`). */
   get closedByShutdown(): number {
-    return this.#closedByShutdown;
+    return this.#shutdowns.count;
   }
 
   /** Settles once a shutdown has finished. */
@@ -136,8 +135,8 @@ export class Runtime {
       for (const settings of config.servers) {
         const reuse = new LayerReuse(this.#layers.get(settings.name)?.used);
         layers.set(settings.name, reuse);
-        const stack = buildStack(settings, this.#sharing?.workers ?? 1, reuse);
-        const running = { settings, stack: this.#counted(stack) };
+        const stack = buildStack(settings, this.#sharing?.workers ?? 1, reuse, this.#shutdowns);
+        const running = { settings, stack };
         stacks.set(settings.name, running);
         for (const address of settings.listen) {
           const key = formatAddress(address);
@@ -182,17 +181,6 @@ export class Runtime {
     this.#running = stacks;
     this.#layers = layers;
     return { opened: [...opened.keys()], removed };
-  }
-
-  /** The stack, counting the connections a shutdown closes. */
-  #counted(stack: Stack): Stack {
-    const { service } = stack;
-    const counted = async (connection: Connection) => {
-      const report = await service(connection);
-      if (report.reason === "shutdown") this.#closedByShutdown++;
-      return report;
-    };
-    return { ...stack, service: counted };
   }
 }
 

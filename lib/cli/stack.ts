@@ -11,7 +11,7 @@ import { accessLog } from "../middleware/access_log.ts";
 import { timeout } from "../middleware/timeout.ts";
 import type { Pool } from "../pool/pool.ts";
 import type { ConnectionReport } from "../report.ts";
-import { type Service, ServiceBuilder } from "../service.ts";
+import { type Layer, type Service, ServiceBuilder } from "../service.ts";
 import { type LayerFlags, type LayerReuse, optionalLayers } from "./layer_flags.ts";
 import { connectFromFlags, type PoolFlags, poolFromFlags } from "./pool_flags.ts";
 
@@ -36,11 +36,20 @@ export interface Stack {
  * @param workers How many proxies share the port: `maxConnections` and its queue are split
  * among them.
  * @param reuse The limit layers of the stack before a reload, to keep those that did not change.
+ * @param shutdowns Counts the connections a shutdown closes (reason `shutdown`), for the final
+ * line of a stop; it may be shared by the stacks of several reloads.
  * @returns The service and its pool.
  */
-export function buildStack(settings: StackSettings, workers = 1, reuse?: LayerReuse): Stack {
+export function buildStack(
+  settings: StackSettings,
+  workers = 1,
+  reuse?: LayerReuse,
+  shutdowns?: { count: number },
+): Stack {
   const { limits, faults } = optionalLayers(shareOut(settings, workers), reuse);
-  let builder = new ServiceBuilder<Connection, ConnectionReport>().layer(accessLog());
+  let builder = new ServiceBuilder<Connection, ConnectionReport>();
+  if (shutdowns) builder = builder.layer(countShutdowns(shutdowns));
+  builder = builder.layer(accessLog());
   for (const layer of limits) builder = builder.layer(layer);
   builder = builder.layer(
     timeout({ connect: settings.connectDeadline, idle: settings.idleTimeout }),
@@ -51,6 +60,16 @@ export function buildStack(settings: StackSettings, workers = 1, reuse?: LayerRe
     service: builder.service(forward({ balancer: pool, connect: connectFromFlags(settings) })),
     pool,
   };
+}
+
+/** Counts the connections that end with reason `shutdown`; the access log inside it reports all. */
+function countShutdowns(ended: { count: number }): Layer<Connection, ConnectionReport> {
+  return (inner) =>
+    async function countShutdowns(connection) {
+      const report = await inner(connection);
+      if (report.reason === "shutdown") ended.count++;
+      return report;
+    };
 }
 
 /** Each of `workers` proxies gets its share of the overall connection limit and queue. */
