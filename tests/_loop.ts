@@ -22,9 +22,15 @@ export interface ClientLoop {
  * @param address Where to connect.
  * @param loops How many clients run at once.
  * @param size Bytes each connection sends and checks.
+ * @param pauseMs How long each client waits between its connections.
  * @returns The loop.
  */
-export function clientLoop(address: Address, loops: number, size = 2_048): ClientLoop {
+export function clientLoop(
+  address: Address,
+  loops: number,
+  size = 2_048,
+  pauseMs = 0,
+): ClientLoop {
   let stopped = false;
   let done = 0;
   const errors: ClientLoop["errors"] = [];
@@ -38,6 +44,7 @@ export function clientLoop(address: Address, loops: number, size = 2_048): Clien
       } catch (error) {
         errors.push({ startedAt, error });
       }
+      if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }
   }));
   return {

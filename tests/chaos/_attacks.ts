@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import net from "node:net";
 import type { Address } from "../../mod.ts";
-import { echoes } from "../_echo.ts";
+import { clientLoop } from "../_loop.ts";
 import { delay, sha256, startServer, type TestServer, within } from "../_helpers.ts";
 
 const MiB = 1024 * 1024;
@@ -79,31 +79,7 @@ function concat(chunks: Uint8Array[], total: number): Uint8Array {
  * the way thousands of connections a second do (the V8 heap keeps the room it grows).
  */
 export function pacedClients(port: number, loops: number, size: number, pauseMs: number) {
-  let stopped = false;
-  let done = 0;
-  const errors: unknown[] = [];
-  const running = Promise.all(Array.from({ length: loops }, async (_, loop) => {
-    for (let i = 0; !stopped; i++) {
-      try {
-        using client = await Deno.connect({ hostname: "127.0.0.1", port });
-        await echoes(client, size, 7_000_000 + loop * 100_000 + i);
-        done++;
-      } catch (error) {
-        errors.push(error);
-      }
-      await delay(pauseMs);
-    }
-  }));
-  return {
-    get done() {
-      return done;
-    },
-    errors,
-    async stop() {
-      stopped = true;
-      await running;
-    },
-  };
+  return clientLoop({ hostname: "127.0.0.1", port }, loops, size, pauseMs);
 }
 
 /** Runs `task(i)` for i in [0, count), at most `parallel` at a time. */

@@ -81,26 +81,48 @@ export interface ChaosCli extends AsyncDisposable {
   baseline: { fds: number; rss: number };
 }
 
+/** What {@linkcode spawnCli} takes: a descriptor limit, the upstream, and more permissions. */
+export interface SpawnOptions extends CliProcessOptions {
+  /** The upstream to use instead of a fresh in-process echo. */
+  upstream?: TestServer;
+  /** More `--allow-net` entries. */
+  allowNet?: string[];
+  /** Arguments before the echo's `-u`, for upstreams listed ahead of it. */
+  first?: string[];
+  /** Deno flags, such as a preload. */
+  denoFlags?: string[];
+}
+
+/**
+ * Starts the CLI on a free port before `options.upstream` or a fresh echo, with exactly the
+ * `--allow-net` it needs; `dispose` stops it and the echo it started.
+ */
+export function spawnCli(args: string[], options: SpawnOptions = {}) {
+  const echo = options.upstream ?? startEcho();
+  const port = freePort();
+  const upstream = `127.0.0.1:${echo.address.port}`;
+  const net = [`127.0.0.1:${port}`, upstream, ...(options.allowNet ?? [])].join(",");
+  const proxy = new CliProcess(
+    ["-l", `127.0.0.1:${port}`, ...(options.first ?? []), "-u", upstream, ...args],
+    net,
+    options.denoFlags,
+    options,
+  );
+  const dispose = async () => {
+    await proxy[Symbol.asyncDispose]();
+    if (!options.upstream) await echo.close();
+  };
+  return { proxy, port, echo, dispose };
+}
+
 /**
  * Starts the CLI before a fresh echo upstream and takes its baseline after one served connection.
  *
  * @param args More CLI arguments (the listen address and the echo upstream are given).
  * @param options A descriptor limit, and the upstream to use instead of a fresh echo.
  */
-export async function chaosCli(
-  args: string[] = [],
-  options: CliProcessOptions & { upstream?: TestServer; allowNet?: string[] } = {},
-): Promise<ChaosCli> {
-  const echo = options.upstream ?? startEcho();
-  const port = freePort();
-  const upstream = `127.0.0.1:${echo.address.port}`;
-  const net = [`127.0.0.1:${port}`, upstream, ...(options.allowNet ?? [])].join(",");
-  const proxy = new CliProcess(
-    ["-l", `127.0.0.1:${port}`, "-u", upstream, ...args],
-    net,
-    [],
-    options,
-  );
+export async function chaosCli(args: string[] = [], options: SpawnOptions = {}): Promise<ChaosCli> {
+  const { proxy, port, echo, dispose } = spawnCli(args, options);
   await proxy.waitFor(/listening on/);
   await assertServes(port);
   const pid = proxy.child.pid;
@@ -110,10 +132,7 @@ export async function chaosCli(
     pid,
     echo,
     baseline: { fds: fdCount(pid), rss: rssBytes(pid) },
-    async [Symbol.asyncDispose]() {
-      await proxy[Symbol.asyncDispose]();
-      if (!options.upstream) await echo.close();
-    },
+    [Symbol.asyncDispose]: dispose,
   };
 }
 

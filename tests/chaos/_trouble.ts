@@ -9,11 +9,18 @@
  * prints the port it listens on, then echoes until its standard input closes.
  */
 
-import { CliProcess, freePort } from "../_cli.ts";
+import { CliProcess } from "../_cli.ts";
 import { echoes } from "../_echo.ts";
 import { startEcho, type TestServer, until, within } from "../_helpers.ts";
 import type { Address } from "../../mod.ts";
-import { assertServes, type ChaosCli, fdCount, rssBytes } from "./_harness.ts";
+import {
+  assertServes,
+  type ChaosCli,
+  fdCount,
+  rssBytes,
+  spawnCli,
+  type SpawnOptions,
+} from "./_harness.ts";
 
 /**
  * This process's limit on open descriptors (`ulimit -n`), soft and hard, from /proc. Deno raises
@@ -219,24 +226,9 @@ export interface GcCli extends ChaosCli {
  * {@linkcode GC_HOOK}, and takes its baseline after one served connection and a full GC.
  * `first` are arguments that go before its `-u`, for upstreams listed ahead of the echo.
  */
-export async function gcCli(
-  args: string[] = [],
-  options: { upstream?: TestServer; ulimit?: number; allowNet?: string[]; first?: string[] } = {},
-): Promise<GcCli> {
-  const echo = options.upstream ?? startEcho();
-  const port = freePort();
-  const upstream = `127.0.0.1:${echo.address.port}`;
-  const net = [`127.0.0.1:${port}`, upstream, ...(options.allowNet ?? [])].join(",");
-  const proxy = new CliProcess(
-    ["-l", `127.0.0.1:${port}`, ...(options.first ?? []), "-u", upstream, ...args],
-    net,
-    GC_HOOK,
-    { ulimit: options.ulimit },
-  );
-  return await withBaseline(proxy, port, echo, async () => {
-    await proxy[Symbol.asyncDispose]();
-    if (!options.upstream) await echo.close();
-  });
+export async function gcCli(args: string[] = [], options: SpawnOptions = {}): Promise<GcCli> {
+  const { proxy, port, echo, dispose } = spawnCli(args, { ...options, denoFlags: GC_HOOK });
+  return await withBaseline(proxy, port, echo, dispose);
 }
 
 /**
