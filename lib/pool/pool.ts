@@ -6,7 +6,7 @@
  */
 
 import { getLogger } from "@logtape/logtape";
-import type { Address } from "../address.ts";
+import { type Address, formatAddress } from "../address.ts";
 import { roundRobin } from "../balance/round_robin.ts";
 import type { Balancer } from "../connect.ts";
 import type { Connection } from "../connection.ts";
@@ -15,7 +15,7 @@ import { Drains } from "./drain.ts";
 import { Tiers } from "./tiers.ts";
 import { PassiveEjection } from "./passive.ts";
 import type { PoolOptions } from "./pool_options.ts";
-import { Upstream, type UpstreamSpec, type UpstreamState } from "./upstream.ts";
+import { Upstream, upstreamName, type UpstreamSpec, type UpstreamState } from "./upstream.ts";
 
 const log = getLogger(["minginx", "pool"]);
 
@@ -84,7 +84,7 @@ export class Pool implements Balancer, AsyncDisposable {
    * @returns The upstream, or `undefined`.
    */
   get(address: string | Address): Upstream | undefined {
-    const name = new Upstream({ address }).name;
+    const name = upstreamName(address);
     return this.#all.find((upstream) => upstream.name === name);
   }
 
@@ -216,7 +216,7 @@ export class Pool implements Balancer, AsyncDisposable {
   #find(address: string | Address, action: string): Upstream {
     const upstream = this.get(address);
     if (upstream) return upstream;
-    const name = typeof address === "string" ? address : new Upstream({ address }).name;
+    const name = typeof address === "string" ? address : formatAddress(address);
     throw new TypeError(`Cannot ${action} upstream ${name}: it is not in pool "${this.name}"`);
   }
 

@@ -92,7 +92,7 @@ export class Upstream implements Address {
       : spec.address;
     this.hostname = address.hostname;
     this.port = address.port;
-    this.name = formatAddress(address);
+    this.name = upstreamName(address);
     this.backup = spec.backup ?? false;
     this.#weight = checkWeight(spec.weight ?? 1, this.name);
   }
@@ -200,4 +200,26 @@ export function parseUpstream(
     }
   }
   return { address, weight, backup };
+}
+
+/**
+ * The name an upstream goes by in a pool, its logs and its runtime API: its address as
+ * `HOST:PORT`, with brackets around IPv6.
+ *
+ * @param address `HOST:PORT` text or an address.
+ * @returns The name.
+ * @throws {TypeError} If the text is not `HOST:PORT`.
+ *
+ * @example Text and addresses name the same upstream
+ * ```ts
+ * import { upstreamName } from "@minginx/minginx";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(upstreamName("[::1]:80"), upstreamName({ hostname: "::1", port: 80 }));
+ * ```
+ */
+export function upstreamName(address: string | Address): string {
+  return formatAddress(
+    typeof address === "string" ? parseAddress(address, { label: "upstream" }) : address,
+  );
 }
