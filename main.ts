@@ -13,7 +13,7 @@ import { type CliOptions, parseCliArgs, UsageError } from "./lib/cli/args.ts";
 import { helpText } from "./lib/cli/help.ts";
 import { configureLogging, type LogLosses } from "./lib/cli/logging.ts";
 import { checkNetPermissions, checkWorkerPermissions } from "./lib/cli/preflight.ts";
-import { startProxy } from "./lib/cli/proxy.ts";
+import { reloadCertificates, startProxy } from "./lib/cli/proxy.ts";
 import { type Proxies, WorkerGroup } from "./lib/cli/workers.ts";
 import { Shutdown, SIGNALS } from "./lib/cli/shutdown.ts";
 import { COMMANDS } from "./lib/cli/commands.ts";
@@ -135,7 +135,9 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
   // Without a config file there is nothing to reload, but SIGHUP must not end the process.
   const reload = running instanceof ConfigProxies
     ? () => void running.reload()
-    : () => log.warning("SIGHUP reloads a --config file; without one there is nothing to do");
+    : running instanceof WorkerGroup && options.tls.length > 0
+    ? () => running.reloadCertificates()
+    : () => reloadCertificates(running.reloadCertificates?.bind(running));
   Deno.addSignalListener("SIGHUP", reload);
   await proxies.finished;
   for (const signal of SIGNALS) Deno.removeSignalListener(signal, shutdown.onSignal);
@@ -159,8 +161,9 @@ function describeUpstream({ address, weight, backup }: CliOptions["upstreams"][n
 
 /** The proxy on the main thread, for `--workers 1`. */
 function onMainThread(options: CliOptions): Proxies {
-  const { server, counters } = startProxy(options);
+  const { server, counters, reloadCertificates } = startProxy(options);
   return {
+    reloadCertificates,
     address: server.address,
     finished: server.finished,
     shutdown: (ms) => void server.shutdown(ms),

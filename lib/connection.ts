@@ -7,9 +7,34 @@
 
 import { type Address, formatAddress } from "./address.ts";
 import { clientKey } from "./ip.ts";
-import type { Meter, Sink } from "./pipe.ts";
+import type { Meter, Sink, Source } from "./pipe.ts";
 import { type ConnectionReport, reasonOf } from "./report.ts";
 import { messageOf } from "./_util.ts";
+
+/**
+ * What the pipe reads from and writes to on either side of a connection: a Deno socket, a TLS
+ * session over one, or anything else that reads into a buffer, writes, and half-closes.
+ *
+ * @example Deno's sockets are byte streams
+ * ```ts
+ * import type { ByteStream } from "@minginx/minginx";
+ *
+ * async function sendAndEnd(stream: ByteStream, bytes: Uint8Array): Promise<void> {
+ *   let written = 0;
+ *   while (written < bytes.length) written += await stream.write(bytes.subarray(written));
+ *   await stream.closeWrite();
+ * }
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * using conn = await Deno.connect(listener.addr);
+ * await sendAndEnd(conn, new Uint8Array([1, 2, 3]));
+ * ```
+ */
+export interface ByteStream extends Source, Sink {
+  /** Ends the writing side; reading goes on. */
+  closeWrite(): Promise<void>;
+  /** Closes both sides. */
+  close(): void;
+}
 
 /** Which way bytes travel: `up` from the client to the upstream, `down` from the upstream back. */
 export type Direction = "up" | "down";
@@ -75,22 +100,30 @@ export type SinkHook = (sink: Sink, connection: Connection) => Sink;
 export class Connection {
   /** The connection's number, counted from 1 by the server that accepted it. */
   readonly id: number;
-  /** The client's socket. */
-  readonly client: Deno.TcpConn;
-  /** The client's address. */
-  readonly clientAddress: Address;
+  /**
+   * Bytes already read from the client that the upstream has not been sent yet: what a layer read
+   * to decide something (a PROXY header's trailing bytes, a ClientHello it routed by). The
+   * forwarder sends them first, unchanged; a layer that consumes them sets this back.
+   */
+  preread: Uint8Array | undefined;
+  /** The TLS server name the client asked for, once a layer has read it. */
+  serverName: string | undefined;
   /** Bytes forwarded from the client to the upstream, counted by the pipe. */
   readonly up: Meter = { bytes: 0 };
   /** Bytes forwarded from the upstream to the client, counted by the pipe. */
   readonly down: Meter = { bytes: 0 };
-  /** The upstream's socket, once connected. */
-  upstream: Deno.TcpConn | undefined;
+  /** The upstream's socket (or TLS session), once connected. */
+  upstream: ByteStream | undefined;
   /** The upstream's address, once connected. */
   upstreamAddress: Address | undefined;
   /** Which peer sent its end of stream first, once one has. */
   firstToFinish: "client" | "upstream" | undefined;
 
   readonly #startedAt = performance.now();
+  readonly #socket: Deno.TcpConn;
+  #client: ByteStream;
+  #clientAddress: Address;
+  #localAddress: Address;
   #clientKey: string | undefined;
   #upHooks: SinkHook[] | undefined;
   #downHooks: SinkHook[] | undefined;
@@ -108,8 +141,58 @@ export class Connection {
    */
   constructor(id: number, client: Deno.TcpConn) {
     this.id = id;
-    this.client = client;
-    this.clientAddress = client.remoteAddr;
+    this.#socket = this.#client = client;
+    this.#clientAddress = client.remoteAddr;
+    this.#localAddress = client.localAddr;
+  }
+
+  /**
+   * The client's side of the connection: the accepted socket, or what a layer put in its place,
+   * such as the plaintext side of a TLS session.
+   */
+  get client(): ByteStream {
+    return this.#client;
+  }
+
+  /** The accepted TCP socket itself, whatever {@linkcode Connection.prototype.client} now is. */
+  get socket(): Deno.TcpConn {
+    return this.#socket;
+  }
+
+  /**
+   * The client's address: the accepted socket's peer, or the address a trusted PROXY protocol
+   * header carried. Logs, access rules, rate limits and hashing all use it.
+   */
+  get clientAddress(): Address {
+    return this.#clientAddress;
+  }
+
+  /** The address the client connected to: the listener's, or the one a PROXY header carried. */
+  get localAddress(): Address {
+    return this.#localAddress;
+  }
+
+  /**
+   * Puts another connection in place of the client's socket for the layers inside, such as the
+   * plaintext side of a TLS session over it. Both are closed when the connection ends.
+   *
+   * @param client What the layers inside read from and write to.
+   */
+  replaceClient(client: ByteStream): void {
+    this.#client = client;
+    if (this.#closed) closeQuietly(client);
+  }
+
+  /**
+   * Takes the addresses a trusted PROXY protocol header carried as the client's own.
+   *
+   * @param source The client's address.
+   * @param destination The address the client connected to.
+   */
+  proxied(source: Address, destination: Address): void {
+    this.#clientAddress = source;
+    this.#localAddress = destination;
+    this.#clientKey = undefined;
   }
 
   /**
@@ -181,7 +264,7 @@ export class Connection {
    * @param address The upstream's address.
    * @returns Whether the connection is still going.
    */
-  attach(upstream: Deno.TcpConn, address: Address): boolean {
+  attach(upstream: ByteStream, address: Address): boolean {
     if (this.#closed) {
       upstream.close();
       return false;
@@ -211,6 +294,7 @@ export class Connection {
       durationMs: Math.round(performance.now() - this.#startedAt),
       reason: this.firstToFinish === "upstream" ? "upstream_closed" : "client_closed",
     };
+    if (this.serverName !== undefined) report.serverName = this.serverName;
     if (this.#cause !== undefined) {
       report.reason = reasonOf(this.#cause);
       report.error = messageOf(this.#cause);
@@ -221,12 +305,13 @@ export class Connection {
   #close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    closeQuietly(this.client);
+    if (this.#client !== this.#socket) closeQuietly(this.#client);
+    closeQuietly(this.#socket);
     if (this.upstream) closeQuietly(this.upstream);
   }
 }
 
-function closeQuietly(conn: Deno.Conn): void {
+function closeQuietly(conn: ByteStream): void {
   try {
     conn.close();
   } catch {

@@ -6,8 +6,9 @@
 
 import type { Address } from "./address.ts";
 import { type Balancer, type ConnectOptions, connectUpstream } from "./connect.ts";
-import type { Connection } from "./connection.ts";
-import { pipe, PipeError, type Sink, type Source } from "./pipe.ts";
+import type { ByteStream, Connection } from "./connection.ts";
+import { handover, type HandoverOptions } from "./handover.ts";
+import { pipe, PipeError } from "./pipe.ts";
 import { ConnectionError, type ConnectionReport } from "./report.ts";
 import type { Service } from "./service.ts";
 import { Pool } from "./pool/pool.ts";
@@ -26,7 +27,7 @@ import { messageOf } from "./_util.ts";
  * const service = forward(options);
  * ```
  */
-export interface ForwardOptions {
+export interface ForwardOptions extends HandoverOptions {
   /**
    * The upstreams, for a {@linkcode Pool} with round-robin and no health checks. Ignored when
    * `balancer` is given.
@@ -40,7 +41,8 @@ export interface ForwardOptions {
 
 /**
  * Creates the service at the bottom of a minginx stack. For each connection it walks the
- * balancer's candidates until one accepts, then copies bytes both ways under one `Promise.all`.
+ * balancer's candidates until one accepts, sends what {@linkcode handover} sends (a PROXY header,
+ * TLS, bytes a layer already read), then copies bytes both ways under one `Promise.all`.
  * An end of stream from either peer is passed on as a half-close, so the other direction keeps
  * flowing; the connection ends when both directions have ended, when either socket fails or is
  * reset (which closes the other at once), or when a layer aborts it.
@@ -71,23 +73,36 @@ export function forward(options: ForwardOptions): Service<Connection, Connection
     ...options.connect,
     onFailure: balancer.onConnectFailure?.bind(balancer),
   };
+  const prepared = options.proxyProtocol !== undefined || options.tls !== undefined;
   return async function forward(connection: Connection): Promise<ConnectionReport> {
-    let upstream: Deno.TcpConn;
+    let upstream: ByteStream;
     let release: (() => void) | void;
+    let connected: Awaited<ReturnType<typeof connectUpstream>>;
     try {
       const candidates = balancer.pick(connection);
-      const connected = await connectUpstream(candidates, connection.signal, connectOptions);
+      connected = await connectUpstream(candidates, connection.signal, connectOptions);
       if (!connection.attach(connected.conn, connected.address)) return connection.end();
       upstream = connected.conn;
       release = balancer.onConnect?.(connected.address, connection);
     } catch (error) {
       return connection.end(error);
     }
+    if (prepared || connection.preread) {
+      try {
+        upstream = await handover(connection, connected.conn, connected.address, options);
+      } catch (error) {
+        release?.();
+        return connection.end(error);
+      }
+    }
     try {
       const { client } = connection;
+      // A TLS session is closed with a close_notify, which only closeWrite() sends.
+      const tlsUp = upstream !== connected.conn;
+      const tlsDown = client !== connection.socket;
       await Promise.all([
-        direction(connection, client, upstream, "client", "upstream"),
-        direction(connection, upstream, client, "upstream", "client"),
+        direction(connection, client, upstream, "client", "upstream", tlsUp),
+        direction(connection, upstream, client, "upstream", "client", tlsDown),
       ]);
       return connection.end();
     } finally {
@@ -97,16 +112,16 @@ export function forward(options: ForwardOptions): Service<Connection, Connection
 }
 
 type Peer = "client" | "upstream";
-type Duplex = Source & Sink & Pick<Deno.Conn, "closeWrite">;
 
 const EMPTY = new Uint8Array(0);
 
 async function direction(
   connection: Connection,
-  source: Duplex,
-  sink: Duplex,
+  source: ByteStream,
+  sink: ByteStream,
   from: Peer,
   to: Peer,
+  tlsSink: boolean,
 ): Promise<void> {
   const way = from === "client" ? "up" : "down";
   try {
@@ -121,7 +136,9 @@ async function direction(
   // after a reset and does nothing after a half-close.
   if (connection.firstToFinish !== undefined) {
     // Both peers have finished sending, so `end()` closes both sockets next. A close sends the FIN
-    // that closeWrite() would (nothing is left unread), so a shutdown here would be a wasted call.
+    // that closeWrite() would (nothing is left unread), so a shutdown here would be a wasted call;
+    // but a TLS session needs its close_notify, which a close does not send.
+    if (tlsSink) await sink.closeWrite().catch(() => {});
     return;
   }
   connection.firstToFinish = from;

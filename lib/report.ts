@@ -24,6 +24,12 @@
  * | `fault` | an injected fault closed it on purpose |
  * | `drained` | its upstream was drained and the drain's deadline ran out |
  * | `shutdown` | the proxy stopped and its drain period ran out |
+ * | `proxy_header` | a PROXY protocol header was malformed or cut short |
+ * | `client_hello` | the TLS ClientHello read for SNI routing was malformed, cut short or too large |
+ * | `not_tls` | SNI routing read bytes that are not TLS, and no fallback pool takes them |
+ * | `tls_handshake` | the client's TLS handshake with a terminating listener failed |
+ * | `handshake_timeout` | the client did not finish its PROXY header, ClientHello or TLS handshake in time |
+ * | `upstream_tls` | the TLS handshake with the upstream failed |
  * | `error` | an unexpected error in a layer: a bug, logged at error level |
  *
  * @example Counting connections by how they ended
@@ -53,6 +59,12 @@ export type CloseReason =
   | "fault"
   | "drained"
   | "shutdown"
+  | "proxy_header"
+  | "client_hello"
+  | "not_tls"
+  | "tls_handshake"
+  | "handshake_timeout"
+  | "upstream_tls"
   | "error";
 
 /**
@@ -87,6 +99,8 @@ export interface ConnectionReport {
   durationMs: number;
   /** Why the connection ended. */
   reason: CloseReason;
+  /** The TLS server name (SNI) the client asked for, when a layer read it. */
+  serverName?: string;
   /** The message of the error behind the reason, if one was. */
   error?: string;
 }

@@ -84,6 +84,11 @@ export const WEB: ServerConfig = {
   maxConnections: { max: 1000, queue: 100, queueTimeout: 2_000 },
   faults: [{ direction: "upstream", latency: 100 }],
   onUpstreamRemoved: { action: "close", after: 30_000 },
+  tls: [],
+  tlsAlpn: [],
+  handshakeTimeout: 10_000,
+  sni: [],
+  acceptProxy: [],
 };
 
 /** The smallest valid config, with one server; `server` adds to or overrides its fields. */

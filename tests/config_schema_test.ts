@@ -140,6 +140,8 @@ Deno.test("schema.json's defaults are the validator's", () => {
       passive: {},
       connect: {},
       onUpstreamRemoved: {},
+      sni: { "a.test": ["10.0.0.2:80"] },
+      sniFallback: [{ address: "10.0.0.9:80" }],
     });
   let checked = 0;
   walk(SCHEMA, "", (node, place) => {

@@ -21,14 +21,16 @@ interface Schema {
 }
 
 /** Every key the schema names below `node`, each with its path (`servers[].connect.tries`). */
-function keysOf(node: Schema, path = ""): [key: string, path: string][] {
+function keysOf(node: Schema, path = "", root = node): [key: string, path: string][] {
+  const ref = (node as { $ref?: string }).$ref;
+  if (ref) node = (root as { $defs: Record<string, Schema> }).$defs[ref.replace("#/$defs/", "")];
   const keys: [string, string][] = [];
   for (const [key, child] of Object.entries(node.properties ?? {})) {
     const childPath = path === "" ? key : `${path}.${key}`;
-    keys.push([key, childPath], ...keysOf(child, childPath));
+    keys.push([key, childPath], ...keysOf(child, childPath, root));
   }
-  if (node.items) keys.push(...keysOf(node.items, `${path}[]`));
-  for (const branch of node.anyOf ?? []) keys.push(...keysOf(branch, path));
+  if (node.items) keys.push(...keysOf(node.items, `${path}[]`, root));
+  for (const branch of node.anyOf ?? []) keys.push(...keysOf(branch, path, root));
   return keys;
 }
 
@@ -37,14 +39,19 @@ Deno.test("main.ts check accepts examples/minginx.jsonc and exits 0", async () =
     `--allow-read=${EXAMPLE}`,
   ]);
   assert.equal(code, 0, stderr);
-  assert.match(stdout, /^examples\/minginx\.jsonc is valid: 2 servers, drain timeout 1m\n/);
+  assert.match(stdout, /^examples\/minginx\.jsonc is valid: 4 servers, drain timeout 1m\n/);
 });
 
 Deno.test("examples/minginx.jsonc validates with every optional section present", () => {
   const config = validateConfig(parseJsonc(text, EXAMPLE));
   assert.equal(config.drainTimeout, 60_000);
-  const [web, db] = config.servers;
-  assert.deepEqual(config.servers.map(({ name }) => name), ["web", "postgres-staging"]);
+  const [web, db, https, router] = config.servers;
+  assert.deepEqual(config.servers.map(({ name }) => name), [
+    "web",
+    "postgres-staging",
+    "https",
+    "sni-router",
+  ]);
   assert.equal(web.listen.length, 2);
   assert.deepEqual(web.upstreams.map(({ weight, backup }) => [weight, backup]), [
     [3, false],
@@ -65,6 +72,21 @@ Deno.test("examples/minginx.jsonc validates with every optional section present"
   assert.equal(db.healthCheck, "tcp");
   assert.equal(db.faults.length, 2);
   assert.deepEqual(db.onUpstreamRemoved, { action: "close", after: 0 });
+  assert.deepEqual(https.acceptProxy, ["10.0.4.0/24"]);
+  assert.equal(https.tls.length, 2);
+  assert.deepEqual(https.tlsAlpn, ["h2", "http/1.1"]);
+  assert.equal(https.handshakeTimeout, 5_000);
+  assert.deepEqual(https.upstreamTls, {
+    ca: "/etc/minginx/internal-ca.crt",
+    serverName: "app.internal",
+    alpn: ["http/1.1"],
+  });
+  assert.deepEqual(router.sni.map(({ name, upstreams }) => [name, upstreams.length]), [
+    ["a.example.com", 1],
+    ["*.example.com", 2],
+  ]);
+  assert.equal(router.sniFallback?.length, 1);
+  assert.equal(router.sendProxy, 2);
 });
 
 Deno.test("examples/minginx.jsonc sets every key of schema.json", async () => {

@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { messageOf } from "../_util.ts";
 import { type Address, parseAddress } from "../address.ts";
 import { parseDuration } from "../duration.ts";
+import { EDGE_FLAGS, type EdgeFlags, parseEdgeFlags } from "./edge_flags.ts";
 import { LAYER_FLAGS, type LayerFlags, parseLayerFlags } from "./layer_flags.ts";
 import { parsePoolFlags, POOL_FLAGS, type PoolFlags } from "./pool_flags.ts";
 
@@ -28,7 +29,7 @@ export const LOG_LEVELS = ["debug", "info", "warning", "error"] as const;
 export const LOG_FORMATS = ["pretty", "json"] as const;
 
 /** Everything the command line says, with defaults filled in. */
-export interface CliOptions extends LayerFlags, PoolFlags {
+export interface CliOptions extends LayerFlags, PoolFlags, EdgeFlags {
   /** Where to listen. */
   listen: Address;
   /** Idle timeout in milliseconds; 0 for none. */
@@ -94,6 +95,7 @@ export function parseCliArgs(args: string[]): CliOptions {
       logFormat: oneOf(values["log-format"] ?? DEFAULTS.logFormat, LOG_FORMATS, "--log-format"),
       workers: workersFlag(values.workers),
       ...parseLayerFlags(values, tokens),
+      ...parseEdgeFlags(values),
       config: values.config,
       watch: values.watch ?? false,
       given: [...new Set(tokens.flatMap((token) => token.kind === "option" ? [token.name] : []))],
@@ -121,6 +123,7 @@ function parseFlags(args: string[]) {
       options: {
         ...LAYER_FLAGS,
         ...POOL_FLAGS,
+        ...EDGE_FLAGS,
         listen: { type: "string", short: "l" },
         "idle-timeout": { type: "string" },
         "drain-timeout": { type: "string" },

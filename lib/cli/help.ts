@@ -6,6 +6,7 @@
 
 import { formatDuration } from "../duration.ts";
 import { DEFAULTS, LOG_LEVELS } from "./args.ts";
+import { EDGE_DEFAULTS } from "./edge_flags.ts";
 import { DEFAULT_QUEUE_TIMEOUT_MS } from "./layer_flags.ts";
 import { POOL_DEFAULTS as P } from "./pool_flags.ts";
 import { ALGORITHMS } from "../balance/algorithms.ts";
@@ -85,6 +86,30 @@ Fault injection, for testing other systems (see README.md for the grammar):
                                   reset-after-bytes, reset-after, blackhole, probability.
                                   Example: --fault upstream:latency=100ms,jitter=20ms
 
+TLS and the PROXY protocol (see README.md):
+      --tls-cert FILE --tls-key FILE
+                                  Terminate TLS with this PEM certificate and key; repeat the
+                                  pair for several: each client gets the one whose names match
+                                  the server name it asks for, else the first. Needs
+                                  --allow-read for the files; SIGHUP reads them again
+      --tls-alpn LIST             Protocols to agree on with clients: h2,http/1.1
+      --sni NAME=HOST:PORT        Route TLS by server name without terminating it; repeat it.
+                                  NAME is a.example.com or *.example.com; names no route
+                                  matches go to --upstream
+      --sni-fallback HOST:PORT    Where bytes that are not TLS go (else closed, not_tls)
+      --upstream-tls              Speak TLS to upstreams (failures: upstream_tls)
+      --upstream-tls-ca FILE      PEM certificates to trust besides the system's roots
+      --upstream-tls-name NAME    The name to send and verify (default: the upstream's host)
+      --upstream-tls-alpn LIST    Protocols to offer upstreams
+      --accept-proxy CIDR         Peers in this block must start with a PROXY header (v1 or
+                                  v2), whose address becomes the client's; repeat it. Other
+                                  peers are refused (denied)
+      --send-proxy v1|v2          Send upstreams a PROXY header with the client's address
+      --handshake-timeout DURATION
+                                  Time a client has for its PROXY header, ClientHello or TLS
+                                  handshake, and TLS to an upstream may take
+                                  (default: ${ms(EDGE_DEFAULTS.handshakeTimeout)})
+
 Config file (see README.md, schema.json and examples/minginx.jsonc):
   -c, --config FILE               Run every server FILE describes (JSONC); needs
                                   --allow-read=FILE. With one server in FILE, the options above
@@ -117,7 +142,7 @@ to resolve a hostname upstream itself and try each of its addresses, minginx als
 name alone and those addresses (without them, Deno connects to the name's first address).
 SIGINT or SIGTERM stops accepting new connections and gives open ones --drain-timeout to
 finish, logging how many are left; a second signal closes them at once.
-SIGHUP reloads the --config file: listeners that stay keep their socket, open connections keep
+SIGHUP reloads the --config file (without one, it reads the --tls-cert files again): listeners that stay keep their socket, open connections keep
 their settings; a file that is invalid or needs a permission not granted is refused and logged,
 and the running config stays.
 

@@ -17,14 +17,18 @@ import type { ServerConfig } from "../config/config.ts";
  * @returns Each need once, in config order: listeners first.
  */
 export function netNeeds(
-  servers: readonly Pick<ServerConfig, "listen" | "upstreams">[],
+  servers: readonly (
+    & Pick<ServerConfig, "listen" | "upstreams">
+    & Partial<Pick<ServerConfig, "sni" | "sniFallback">>
+  )[],
 ): NetNeed[] {
   const needs = new Map<string, NetNeed>();
   for (const { listen } of servers) {
     for (const address of listen) needs.set(formatAddress(address), { address, role: "listen" });
   }
-  for (const { upstreams } of servers) {
-    for (const { address } of upstreams) {
+  for (const { upstreams, sni = [], sniFallback = [] } of servers) {
+    const all = [...upstreams, ...sni.flatMap((route) => route.upstreams), ...sniFallback];
+    for (const { address } of all) {
       const key = formatAddress(address);
       if (!needs.has(key)) needs.set(key, { address, role: "upstream" });
     }

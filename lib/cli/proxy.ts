@@ -5,6 +5,8 @@
  * @module
  */
 
+import { getLogger } from "@logtape/logtape";
+import { messageOf } from "../_util.ts";
 import { serve } from "../serve.ts";
 import type { Server } from "../server.ts";
 import type { CliOptions } from "./args.ts";
@@ -39,6 +41,8 @@ export interface CliProxy {
   readonly server: Server;
   /** The counters now. */
   counters(): ProxyCounters;
+  /** Reads the TLS certificate files again, for new connections; present with `--tls-cert`. */
+  reloadCertificates?(): void;
 }
 
 /**
@@ -57,7 +61,8 @@ export function startProxy(
   sharing?: Sharing,
 ): CliProxy {
   const shutdowns = { count: 0 };
-  const { service, pool } = buildStack(options, sharing?.workers ?? 1, undefined, shutdowns);
+  const stack = buildStack(options, sharing?.workers ?? 1, undefined, shutdowns);
+  const { service } = stack;
   try {
     const server = serve({
       listen: options.listen,
@@ -67,7 +72,7 @@ export function startProxy(
       service,
     });
     // The health checks run for as long as connections may still need upstreams.
-    server.finished.finally(() => pool.close());
+    server.finished.finally(() => Promise.all(stack.pools.map((pool) => pool.close())));
     return {
       server,
       counters: () => ({
@@ -75,9 +80,36 @@ export function startProxy(
         open: server.connections,
         closedByShutdown: shutdowns.count,
       }),
+      reloadCertificates: stack.reloadCertificates,
     };
   } catch (error) {
-    pool.close();
+    for (const pool of stack.pools) pool.close();
     throw error;
+  }
+}
+
+/**
+ * Reads the `--tls-cert` files again, as SIGHUP asks without a config file, and logs how it went:
+ * on failure the certificates in use stay.
+ *
+ * @param reload The proxy's `reloadCertificates`, if it terminates TLS.
+ * @param who Who reloads, for the log line: `""` or `"Worker 2: "`.
+ */
+export function reloadCertificates(reload: (() => void) | undefined, who = ""): void {
+  const log = getLogger(["minginx"]);
+  if (!reload) {
+    log.warning("{who}SIGHUP reloads a --config file or --tls-cert files; there are neither", {
+      who,
+    });
+    return;
+  }
+  try {
+    reload();
+    log.info("{who}Reloaded the TLS certificates, for new connections", { who });
+  } catch (error) {
+    log.error("{who}Cannot reload the TLS certificates, the old ones stay: {error}", {
+      who,
+      error: messageOf(error),
+    });
   }
 }

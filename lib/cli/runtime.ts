@@ -11,7 +11,8 @@ import { getLogger } from "@logtape/logtape";
 import { type Address, formatAddress } from "../address.ts";
 import { serve } from "../serve.ts";
 import type { Server } from "../server.ts";
-import type { Config, ServerConfig } from "../config/config.ts";
+import type { Config, ServerConfig, UpstreamRemoval } from "../config/config.ts";
+import type { Pool } from "../pool/pool.ts";
 import type { Sharing } from "./proxy.ts";
 import { buildStack, type Stack } from "./stack.ts";
 import { LayerReuse } from "./layer_flags.ts";
@@ -122,7 +123,13 @@ export class Runtime {
     this.#stopped = true;
     const servers = [...this.#listeners.values(), ...this.#retiring];
     Promise.all(servers.map((server) => server.shutdown(drainTimeout)))
-      .then(() => Promise.all([...this.#running.values()].map(({ stack }) => stack.pool.close())))
+      .then(() =>
+        Promise.all(
+          [...this.#running.values()].flatMap(({ stack }) =>
+            stack.pools.map((pool) => pool.close())
+          ),
+        )
+      )
       .then(() => this.#finished.resolve());
     return this.#finished.promise;
   }
@@ -155,7 +162,7 @@ export class Runtime {
       }
     } catch (error) {
       for (const server of opened.values()) server.shutdown(0);
-      for (const { stack } of stacks.values()) stack.pool.close();
+      for (const { stack } of stacks.values()) for (const pool of stack.pools) pool.close();
       throw error;
     }
     // Nothing can fail from here on: the switch is all or nothing.
@@ -185,14 +192,32 @@ export class Runtime {
 }
 
 /**
- * Lets an old stack go: its pool's health checks stop, and the connections on upstreams that the
- * new settings no longer have are drained or closed as they say.
+ * Lets an old stack go: its pools' health checks stop, and the connections on upstreams that the
+ * new settings no longer have (in any pool: the default, an SNI route, the fallback) are drained
+ * or closed as they say.
  */
 function retire(old: Running, next: ServerConfig | undefined): void {
-  const kept = new Set(next?.upstreams.map(({ address }) => formatAddress(address)) ?? []);
+  const all = next
+    ? [
+      ...next.upstreams,
+      ...next.sni.flatMap(({ upstreams }) => upstreams),
+      ...next.sniFallback ?? [],
+    ]
+    : [];
+  const kept = new Set(all.map(({ address }) => formatAddress(address)));
   const { action, after } = (next ?? old.settings).onUpstreamRemoved;
+  const drains = old.stack.pools.map((pool) => retirePool(pool, kept, action, after));
+  Promise.all(drains).then(() => Promise.all(old.stack.pools.map((pool) => pool.close())));
+}
+
+function retirePool(
+  pool: Pool,
+  kept: Set<string>,
+  action: UpstreamRemoval["action"],
+  after: number,
+): Promise<unknown> {
   const drains: Promise<void>[] = [];
-  for (const upstream of old.stack.pool.upstreams) {
+  for (const upstream of pool.upstreams) {
     if (kept.has(upstream.name) || upstream.active === 0) continue;
     if (action === "drain" && after === 0) continue; // they go on until they end
     log.info(
@@ -203,7 +228,7 @@ function retire(old: Running, next: ServerConfig | undefined): void {
         after,
       },
     );
-    drains.push(old.stack.pool.drain(upstream, { timeout: after }));
+    drains.push(pool.drain(upstream, { timeout: after }));
   }
-  Promise.all(drains).then(() => old.stack.pool.close());
+  return Promise.all(drains);
 }

@@ -6,27 +6,39 @@
  */
 
 import type { Connection } from "../connection.ts";
-import { forward } from "../forward.ts";
+import { forward, type ForwardOptions } from "../forward.ts";
+import { acceptProxy } from "../middleware/accept_proxy.ts";
 import { accessLog } from "../middleware/access_log.ts";
 import { timeout } from "../middleware/timeout.ts";
 import type { Pool } from "../pool/pool.ts";
 import type { ConnectionReport } from "../report.ts";
 import { type Layer, type Service, ServiceBuilder } from "../service.ts";
+import { readCertificateFiles, readPemFile, TlsCertificates } from "../tls/certificates.ts";
+import { routeBySni } from "../tls/sni_router.ts";
+import { terminateTls } from "../tls/terminate.ts";
+import type { EdgeFlags } from "./edge_flags.ts";
 import { type LayerFlags, type LayerReuse, optionalLayers } from "./layer_flags.ts";
 import { connectFromFlags, type PoolFlags, poolFromFlags } from "./pool_flags.ts";
 
 /** What one server's stack is made from: plain data, the same from flags and from a file. */
-export type StackSettings = LayerFlags & PoolFlags & {
+export type StackSettings = LayerFlags & PoolFlags & EdgeFlags & {
   /** Close a connection after this long with nothing moving, in milliseconds; 0 for never. */
   idleTimeout: number;
 };
 
-/** A server's stack and the pool at its bottom, whose health checks run until it is closed. */
+/** A server's stack and the pools at its bottom, whose health checks run until they are closed. */
 export interface Stack {
   /** The service to hand connections to. */
   service: Service<Connection, ConnectionReport>;
-  /** The upstream pool that forward walks. */
+  /** The default upstream pool that forward walks. */
   pool: Pool;
+  /** Every pool: the default, then those of the SNI routes and the fallback. */
+  pools: Pool[];
+  /**
+   * Reads the TLS certificate files again, for new connections; present when TLS is terminated.
+   * Throws, and changes nothing, if one cannot be read or loaded.
+   */
+  reloadCertificates?: () => void;
 }
 
 /**
@@ -38,7 +50,9 @@ export interface Stack {
  * @param reuse The limit layers of the stack before a reload, to keep those that did not change.
  * @param shutdowns Counts the connections a shutdown closes (reason `shutdown`), for the final
  * line of a stop; it may be shared by the stacks of several reloads.
- * @returns The service and its pool.
+ * @returns The service and its pools.
+ * @throws {TypeError} If a TLS certificate cannot be loaded; other errors of reading its files
+ * (`Deno.errors.NotFound`, `NotCapable`) name the file.
  */
 export function buildStack(
   settings: StackSettings,
@@ -47,18 +61,63 @@ export function buildStack(
   shutdowns?: { count: number },
 ): Stack {
   const { limits, faults } = optionalLayers(shareOut(settings, workers), reuse);
+  const { handshakeTimeout } = settings;
   let builder = new ServiceBuilder<Connection, ConnectionReport>();
   if (shutdowns) builder = builder.layer(countShutdowns(shutdowns));
   builder = builder.layer(accessLog());
+  if (settings.acceptProxy.length > 0) {
+    builder = builder.layer(
+      acceptProxy({ trusted: settings.acceptProxy, timeout: handshakeTimeout }),
+    );
+  }
   for (const layer of limits) builder = builder.layer(layer);
+  let reloadCertificates: Stack["reloadCertificates"];
+  if (settings.tls.length > 0) {
+    const certificates = new TlsCertificates(readCertificateFiles(settings.tls));
+    reloadCertificates = () => certificates.replace(readCertificateFiles(settings.tls));
+    builder = builder.layer(
+      terminateTls({ certificates, alpn: settings.tlsAlpn, timeout: handshakeTimeout }),
+    );
+  }
   builder = builder.layer(
     timeout({ connect: settings.connectDeadline, idle: settings.idleTimeout }),
   );
   if (faults) builder = builder.layer(faults);
-  const pool = poolFromFlags(settings);
+  const options = forwardOptions(settings);
+  const pools: Pool[] = [];
+  const forwardTo = (upstreams: PoolFlags["upstreams"]) => {
+    const pool = poolFromFlags({ ...settings, upstreams });
+    pools.push(pool);
+    return forward({ ...options, balancer: pool });
+  };
+  const main = forwardTo(settings.upstreams);
+  const stack = { pool: pools[0], pools, reloadCertificates };
+  if (settings.sni.length === 0) return { service: builder.service(main), ...stack };
+  const routes = Object.fromEntries(
+    settings.sni.map(({ name, upstreams }) => [name, forwardTo(upstreams)]),
+  );
+  const router = routeBySni({
+    routes,
+    default: main,
+    fallback: settings.sniFallback && forwardTo(settings.sniFallback),
+    peek: settings.tls.length === 0,
+    timeout: handshakeTimeout,
+  });
+  return { service: builder.service(router), ...stack };
+}
+
+/** How forward connects, and what it sends first, as the settings say. */
+function forwardOptions(settings: StackSettings): ForwardOptions {
+  const { upstreamTls } = settings;
   return {
-    service: builder.service(forward({ balancer: pool, connect: connectFromFlags(settings) })),
-    pool,
+    connect: connectFromFlags(settings),
+    proxyProtocol: settings.sendProxy,
+    tls: upstreamTls && {
+      serverName: upstreamTls.serverName,
+      alpn: upstreamTls.alpn,
+      caCerts: upstreamTls.ca === undefined ? undefined : [readPemFile(upstreamTls.ca, "CA file")],
+    },
+    tlsTimeout: settings.handshakeTimeout,
   };
 }
 

@@ -9,7 +9,7 @@ import { dispose, getLogger } from "@logtape/logtape";
 import { messageOf } from "../_util.ts";
 import { formatDuration } from "../duration.ts";
 import { configureLogging, type LogLosses } from "./logging.ts";
-import { type CliProxy, type ProxyCounters, startProxy } from "./proxy.ts";
+import { type CliProxy, type ProxyCounters, reloadCertificates, startProxy } from "./proxy.ts";
 import { type ReloadChanges, Runtime } from "./runtime.ts";
 import type { Config } from "../config/config.ts";
 import type { Address } from "../address.ts";
@@ -32,6 +32,7 @@ interface WorkerProxy {
   shutdown(ms: number): void;
   counters(): ProxyCounters;
   reload?(config: Config): ReloadChanges;
+  reloadCertificates?(): void;
 }
 
 let proxy: WorkerProxy | undefined;
@@ -67,6 +68,9 @@ scope.onmessage = async ({ data: message }) => {
     case "reload":
       reload(message.config);
       return;
+    case "reload-tls":
+      reloadCertificates(proxy?.reloadCertificates, `Worker ${index}: `);
+      return;
     case "stats":
       scope.postMessage({ type: "stats", ...stats() });
       return;
@@ -95,8 +99,9 @@ async function start(message: ToWorker & { type: "start" }): Promise<void> {
   scope.postMessage({ type: "listening", address: proxy.address });
 }
 
-function fromCli({ server, counters }: CliProxy): WorkerProxy {
+function fromCli({ server, counters, reloadCertificates }: CliProxy): WorkerProxy {
   return {
+    reloadCertificates,
     address: server.address,
     finished: server.finished,
     get open() {

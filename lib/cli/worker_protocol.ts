@@ -16,6 +16,7 @@ export type ToWorker =
   | { type: "start"; index: number; count: number; options: CliOptions; config?: Config }
   | { type: "drain"; ms: number }
   | { type: "reload"; config: Config }
+  | { type: "reload-tls" }
   | { type: "stats" };
 
 /** A message from a worker to the main thread. */

@@ -35,6 +35,11 @@ export interface Proxies {
   shutdown(ms: number): void;
   /** The counters of each worker (one entry on the main thread), also once they have finished. */
   stats(): Promise<WorkerStats[]>;
+  /**
+   * Reads the `--tls-cert` files again, for new connections; present when TLS is terminated
+   * without a config file. Throws, or logs from each worker, if a file cannot be loaded.
+   */
+  reloadCertificates?(): void;
 }
 
 const START_TIMEOUT_MS = 10_000;
@@ -142,6 +147,11 @@ export class WorkerGroup implements Proxies {
     this.#reloadWaiters.add(waiter);
     worker.postMessage({ type: "reload", config });
     return promise;
+  }
+
+  /** Has each worker read the `--tls-cert` files again; each logs how that went. */
+  reloadCertificates(): void {
+    for (const worker of this.#workers) worker?.postMessage({ type: "reload-tls" });
   }
 
   async stats(): Promise<WorkerStats[]> {

@@ -40,6 +40,13 @@ export const CONFIG_KEYS = {
       "maxConnections",
       "faults",
       "onUpstreamRemoved",
+      "acceptProxy",
+      "tls",
+      "sni",
+      "sniFallback",
+      "handshakeTimeout",
+      "upstreamTls",
+      "sendProxy",
     ],
     required: ["listen", "upstreams"],
   },
@@ -54,6 +61,10 @@ export const CONFIG_KEYS = {
   "servers[].rateLimit": { keys: ["rate", "burst"], required: ["rate"] },
   "servers[].maxConnections": { keys: ["max", "queue", "queueTimeout"], required: ["max"] },
   "servers[].onUpstreamRemoved": { keys: ["action", "after"], required: [] },
+  "servers[].sniFallback[]": { keys: ["address", "weight", "backup"], required: ["address"] },
+  "servers[].tls": { keys: ["certificates", "alpn"], required: ["certificates"] },
+  "servers[].tls.certificates[]": { keys: ["cert", "key"], required: ["cert", "key"] },
+  "servers[].upstreamTls": { keys: ["ca", "serverName", "alpn"], required: [] },
 } as const satisfies Record<string, Keys>;
 
 /** Where an object sits in a config file, as {@linkcode CONFIG_KEYS} names it. */

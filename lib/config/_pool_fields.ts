@@ -53,7 +53,15 @@ export function poolOf(c: Checker, server: Json, path: string): PoolFlags {
   };
 }
 
-function upstreamsOf(c: Checker, value: unknown, path: string): PoolFlags["upstreams"] {
+/**
+ * Reads a list of upstreams: each text as `--upstream` reads it, or an object.
+ *
+ * @param c Where mistakes go.
+ * @param value The list.
+ * @param path Its path.
+ * @returns The upstreams that are right.
+ */
+export function upstreamsOf(c: Checker, value: unknown, path: string): PoolFlags["upstreams"] {
   const text = c.parsed(parseUpstream, "");
   const object = c.object("servers[].upstreams[]", UPSTREAM);
   const address = c.parsed((text, label) => parseAddress(text, { label }), ADDRESS);

@@ -11,6 +11,7 @@ import { clientKey } from "../ip.ts";
 import { Checker, join } from "./_fields.ts";
 import { layersOf } from "./_layer_fields.ts";
 import { poolOf } from "./_pool_fields.ts";
+import { edgeOf } from "./_edge_fields.ts";
 import { type Config, ConfigError, type ServerConfig, type UpstreamRemoval } from "./config.ts";
 
 const REMOVAL_ACTIONS: UpstreamRemoval["action"][] = ["drain", "close"];
@@ -93,6 +94,7 @@ function serverOf(c: Checker, value: unknown, path: string, index: number, seen:
     idleTimeout: read("idleTimeout", c.duration(), DEFAULTS.idleTimeout),
     ...poolOf(c, server, path),
     ...layersOf(c, server, path),
+    ...edgeOf(c, server, path),
     onUpstreamRemoved: read("onUpstreamRemoved", (v, p) => removalOf(c, v, p), {
       action: "drain",
       after: 0,

@@ -44,6 +44,12 @@ const LEVELS: Record<CloseReason, LogLevel> = {
   fault: "info",
   drained: "info",
   shutdown: "info",
+  proxy_header: "warning",
+  client_hello: "info",
+  not_tls: "info",
+  tls_handshake: "info",
+  handshake_timeout: "info",
+  upstream_tls: "warning",
   error: "error",
 };
 

@@ -1,0 +1,75 @@
+/**
+ * A Deno socket seen as a Node.js `Duplex`, the form `node:tls` can run a server-side TLS session
+ * over. Used only by TLS termination, to put the session on a socket that layers (access rules,
+ * limits, a PROXY header) have already looked at.
+ *
+ * @module
+ */
+
+import { Duplex } from "node:stream";
+import type { ByteStream } from "../connection.ts";
+import type { ReadGate } from "./socket_stream.ts";
+
+/** Each read asks for this much; a TLS record is at most 16 KiB plus its overhead. */
+const READ_SIZE = 17 * 1024;
+
+/**
+ * Wraps `conn` in a `Duplex`: reads become `data`, the end of stream becomes `end` (the write side
+ * stays open, so a half-close passes through), `end()` shuts down writing, and `destroy()` closes
+ * the socket. Bytes already read from the socket come first.
+ *
+ * @param conn The socket.
+ * @param preread Bytes already read from it, if any.
+ * @param gate While closed, the socket is not read.
+ * @returns The duplex.
+ */
+export function connDuplex(conn: ByteStream, preread?: Uint8Array, gate?: ReadGate): Duplex {
+  let reading = false;
+  const duplex: Duplex = new Duplex({
+    allowHalfOpen: true,
+    read() {
+      if (reading) return;
+      reading = true;
+      pump().finally(() => reading = false);
+    },
+    write(chunk: Uint8Array, _encoding, done) {
+      writeAll(conn, chunk).then(() => done(), done);
+    },
+    final(done) {
+      conn.closeWrite().then(() => done(), done);
+    },
+    destroy(error, done) {
+      try {
+        conn.close();
+      } catch {
+        // Already closed.
+      }
+      done(error);
+    },
+  });
+  if (preread?.length) duplex.push(preread);
+
+  async function pump(): Promise<void> {
+    try {
+      while (true) {
+        if (gate?.ready) await gate.ready;
+        // The duplex keeps each chunk until TLS has consumed it, so each read needs its own.
+        const buffer = new Uint8Array(READ_SIZE);
+        const n = await conn.read(buffer);
+        if (n === null) {
+          duplex.push(null);
+          return;
+        }
+        if (!duplex.push(buffer.subarray(0, n))) return;
+      }
+    } catch (error) {
+      duplex.destroy(error as Error);
+    }
+  }
+  return duplex;
+}
+
+async function writeAll(conn: ByteStream, bytes: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < bytes.length) written += await conn.write(bytes.subarray(written));
+}
