@@ -12,14 +12,18 @@ import { type Address, formatAddress } from "./lib/address.ts";
 import { type CliOptions, parseCliArgs, UsageError } from "./lib/cli/args.ts";
 import { helpText } from "./lib/cli/help.ts";
 import { configureLogging, type LogLosses } from "./lib/cli/logging.ts";
-import { checkNetPermissions, checkWorkerPermissions } from "./lib/cli/preflight.ts";
+import {
+  checkNetPermissions,
+  checkReadPermissions,
+  checkWorkerPermissions,
+} from "./lib/cli/preflight.ts";
 import { reloadCertificates, startProxy } from "./lib/cli/proxy.ts";
 import { type Proxies, WorkerGroup } from "./lib/cli/workers.ts";
 import { Shutdown, SIGNALS } from "./lib/cli/shutdown.ts";
 import { COMMANDS } from "./lib/cli/commands.ts";
 import { configFromFlags, loadConfig, withFlags } from "./lib/cli/config_file.ts";
 import { ConfigProxies, portZero } from "./lib/cli/config_run.ts";
-import { netNeeds } from "./lib/cli/permissions.ts";
+import { fileNeeds, netNeeds } from "./lib/cli/permissions.ts";
 import type { Config } from "./lib/config/config.ts";
 
 /** Hooks for programs that run the CLI in-process, such as the demo. */
@@ -74,7 +78,9 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
     }
   }
   const { upstreams } = options;
-  const missing = await checkNetPermissions(netNeeds((config ?? configFromFlags(options)).servers));
+  const { servers } = config ?? configFromFlags(options);
+  const missing = await checkNetPermissions(netNeeds(servers)) ??
+    await checkReadPermissions(fileNeeds(servers));
   if (missing) {
     console.error(missing);
     return 2;

@@ -11,7 +11,7 @@ import { messageOf } from "../_util.ts";
 import type { Config } from "../config/config.ts";
 import { type CliOptions, parseCliArgs, UsageError } from "./args.ts";
 import { configFromFlags, describeConfig, loadConfig, withFlags } from "./config_file.ts";
-import { netNeeds, permissionsText } from "./permissions.ts";
+import { fileNeeds, netNeeds, permissionsText } from "./permissions.ts";
 
 /** The subcommands, by name: each takes the arguments after its name and returns an exit code. */
 export const COMMANDS: Record<string, (args: string[]) => Promise<number>> = { check, permissions };
@@ -45,6 +45,7 @@ async function permissions(args: string[]): Promise<number> {
   const text = permissionsText({
     needs: netNeeds(config.servers),
     configFile: options.config,
+    files: fileNeeds(config.servers),
     args,
     workers: options.workers,
     codeDir: fileURLToPath(new URL("../", import.meta.url)).replace(/\/$/, ""),

@@ -12,8 +12,8 @@ import type { Config } from "../config/config.ts";
 import { messageOf } from "../_util.ts";
 import type { CliOptions } from "./args.ts";
 import { loadConfig, withFlags } from "./config_file.ts";
-import { netNeeds } from "./permissions.ts";
-import { checkNetPermissions } from "./preflight.ts";
+import { fileNeeds, netNeeds } from "./permissions.ts";
+import { checkNetPermissions, checkReadPermissions } from "./preflight.ts";
 import { type ReloadChanges, Runtime } from "./runtime.ts";
 import { type Proxies, WorkerGroup } from "./workers.ts";
 import type { WorkerStats } from "./worker_protocol.ts";
@@ -28,8 +28,9 @@ const WATCH_SETTLE_MS = 100;
  * @param config The config.
  * @returns `undefined`, or one line naming what is missing and the flag that would grant it.
  */
-export function checkConfigPermissions(config: Config): Promise<string | undefined> {
-  return checkNetPermissions(netNeeds(config.servers));
+export async function checkConfigPermissions(config: Config): Promise<string | undefined> {
+  return await checkNetPermissions(netNeeds(config.servers)) ??
+    await checkReadPermissions(fileNeeds(config.servers));
 }
 
 /** What runs a config's servers: a runtime on the main thread, or a group of workers. */

@@ -36,12 +36,31 @@ export function netNeeds(
   return [...needs.values()];
 }
 
+/**
+ * The files the servers read besides the config file: TLS certificates, keys and CA files, at
+ * startup and on every reload.
+ *
+ * @param servers The servers.
+ * @returns Their paths, each once.
+ */
+export function fileNeeds(
+  servers: readonly Partial<Pick<ServerConfig, "tls" | "upstreamTls">>[],
+): string[] {
+  const paths = servers.flatMap(({ tls = [], upstreamTls }) => [
+    ...tls.flatMap(({ cert, key }) => [cert, key]),
+    ...(upstreamTls?.ca === undefined ? [] : [upstreamTls.ca]),
+  ]);
+  return [...new Set(paths)];
+}
+
 /** What `main.ts permissions` is asked about. */
 export interface PermissionsRequest {
   /** The network needs. */
   needs: NetNeed[];
   /** The config file, which is read at startup and on every reload. */
   configFile?: string;
+  /** Other files read at startup and on every reload: TLS certificates, keys, CA files. */
+  files?: string[];
   /** The arguments to run with, after `main.ts`. */
   args: string[];
   /** More than 1 adds what workers need. */
@@ -58,13 +77,12 @@ export interface PermissionsRequest {
  * @returns Lines ending in a newline.
  */
 export function permissionsText(request: PermissionsRequest): string {
-  const { needs, configFile, args, workers, codeDir } = request;
+  const { needs, configFile, args, workers, codeDir, files = [] } = request;
   const net = allowNetFlag(needs);
-  const read = configFile === undefined ? [] : [`--allow-read=${configFile}`];
+  const readable = [...(configFile === undefined ? [] : [configFile]), ...files];
+  const read = readable.length === 0 ? [] : [`--allow-read=${readable.join(",")}`];
   const unstable = workers > 1 ? ["--unstable-net"] : [];
-  const workerRead = workers > 1
-    ? [`--allow-read=${[codeDir, ...(configFile ? [configFile] : [])].join(",")}`]
-    : read;
+  const workerRead = workers > 1 ? [`--allow-read=${[codeDir, ...readable].join(",")}`] : read;
   const hostnames = needs.filter(({ address }) => !/^[0-9.]+$|:/.test(address.hostname));
   const lines = [
     net,

@@ -74,3 +74,20 @@ export async function checkWorkerPermissions(
   return `--workers ${workers} shares the port with SO_REUSEPORT (--unstable-net) and loads the ` +
     `proxy's code in each worker: run with ${missing.join(" ")}`;
 }
+
+/**
+ * Checks that the process may read the files the servers need (TLS certificates and keys).
+ *
+ * @param paths The files.
+ * @returns `undefined`, or one line naming what is missing and the flag that would grant it.
+ */
+export async function checkReadPermissions(paths: readonly string[]): Promise<string | undefined> {
+  const missing: string[] = [];
+  for (const path of paths) {
+    const { state } = await Deno.permissions.query({ name: "read", path });
+    if (state !== "granted") missing.push(path);
+  }
+  if (missing.length === 0) return undefined;
+  return `Missing read permission for ${missing.join(", ")} (TLS files): run with ` +
+    `--allow-read=${missing.join(",")}`;
+}

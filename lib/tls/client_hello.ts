@@ -174,7 +174,7 @@ function reassemble(input: Uint8Array, maxBytes: number, fail: Fail): Uint8Array
         fail("malformed", `handshake message type ${input[i]}: expected 1 (ClientHello)`);
       }
     }
-    if (header === 4) need = 3 + length;
+    if (header === 4) need = 4 + length;
     if (end > input.length) return fits(end + recordsFor(need - have - size), maxBytes, fail);
     have += size;
     if (have >= need) return collect(input, need);
