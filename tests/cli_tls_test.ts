@@ -63,6 +63,41 @@ Deno.test("--tls-cert pairs terminate TLS per server name, and SIGHUP reads the 
   }
 });
 
+Deno.test("a config file's tls section terminates TLS, and SIGHUP reads its files again", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "minginx-tls-config-" });
+  try {
+    const copy = (from: string, to: string) =>
+      Deno.copyFileSync(`${FIXTURES}${from}`, `${dir}/${to}`);
+    copy("a.test.crt", "site.crt");
+    copy("a.test.key", "site.key");
+    await using echo = startEcho();
+    const port = freePort();
+    const upstream = `127.0.0.1:${echo.address.port}`;
+    const config = {
+      servers: [{
+        listen: `127.0.0.1:${port}`,
+        upstreams: [upstream],
+        tls: { certificates: [{ cert: `${dir}/site.crt`, key: `${dir}/site.key` }] },
+      }],
+    };
+    Deno.writeTextFileSync(`${dir}/minginx.json`, JSON.stringify(config));
+    await using proxy = new CliProcess(
+      ["--config", `${dir}/minginx.json`],
+      `127.0.0.1:${port},${upstream}`,
+      [`--allow-read=${dir}`],
+    );
+    await proxy.waitFor(/running/);
+    assert.equal(await echoOverTls(port, "a.test", "one"), "one");
+    copy("b.test.crt", "site.crt");
+    copy("b.test.key", "site.key");
+    proxy.child.kill("SIGHUP");
+    await proxy.waitFor(/Reloaded/);
+    assert.equal(await echoOverTls(port, "b.test", "two"), "two");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("TLS and PROXY flags that are malformed or do not go together are usage errors", async () => {
   const cases: [string[], string][] = [
     [["--tls-cert", "a.crt"], "Cannot pair 1 --tls-cert with 0 --tls-key"],
