@@ -25,7 +25,7 @@ import { messageOf } from "./_util.ts";
  *   await stream.closeWrite();
  * }
  * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
- * using conn = await Deno.connect(listener.addr);
+ * using conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
  * await sendAndEnd(conn, new Uint8Array([1, 2, 3]));
  * ```
  */

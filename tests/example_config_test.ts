@@ -34,12 +34,64 @@ function keysOf(node: Schema, path = "", root = node): [key: string, path: strin
   return keys;
 }
 
-Deno.test("main.ts check accepts examples/minginx.jsonc and exits 0", async () => {
-  const { code, stdout, stderr } = await runCli(["check", "--config", EXAMPLE], undefined, [
-    `--allow-read=${EXAMPLE}`,
-  ]);
-  assert.equal(code, 0, stderr);
-  assert.match(stdout, /^examples\/minginx\.jsonc is valid: 4 servers, drain timeout 1m\n/);
+Deno.test("main.ts check accepts examples/minginx.jsonc once its TLS files exist, and exits 0", async () => {
+  // The example's certificates live in /etc/minginx: a copy points them at the test fixtures.
+  const dir = await Deno.makeTempDir({ prefix: "minginx-example-" });
+  try {
+    const fixtures = new URL("./fixtures/", import.meta.url).pathname;
+    const copy = text
+      .replaceAll(/\/etc\/minginx\/example\.(com|org)\.(crt|key)/g, `${fixtures}a.test.$2`)
+      .replaceAll("/etc/minginx/internal-ca.crt", `${fixtures}ca.crt`);
+    const path = `${dir}/minginx.jsonc`;
+    await Deno.writeTextFile(path, copy);
+    const { code, stdout, stderr } = await runCli(["check", "--config", path], undefined, [
+      `--allow-read=${path},${fixtures}`,
+    ]);
+    assert.equal(code, 0, stderr);
+    assert.ok(stdout.startsWith(`${path} is valid: 4 servers, drain timeout 1m\n`), stdout);
+    assert.match(
+      stdout,
+      /terminates TLS with .*a\.test\.crt, .*a\.test\.crt, ALPN h2,http\/1\.1\n/,
+    );
+    // As it is, the certificates cannot be read: check names the permission they need.
+    const bare = await runCli(["check", "--config", EXAMPLE], undefined, [
+      `--allow-read=${EXAMPLE}`,
+    ]);
+    assert.equal(bare.code, 2);
+    assert.match(bare.stderr, /^Missing read permission for \/etc\/minginx\/example\.com\.crt, /);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("main.ts check loads the certificates: a key that is not one fails, exit 1", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "minginx-check-" });
+  try {
+    const fixtures = new URL("./fixtures/", import.meta.url).pathname;
+    await Deno.writeTextFile(
+      `${dir}/bad.key`,
+      "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+    );
+    const config = {
+      servers: [{
+        name: "edge",
+        listen: "127.0.0.1:8443",
+        upstreams: ["127.0.0.1:8080"],
+        tls: { certificates: [{ cert: `${fixtures}a.test.crt`, key: `${dir}/bad.key` }] },
+      }],
+    };
+    await Deno.writeTextFile(`${dir}/c.json`, JSON.stringify(config));
+    const { code, stderr } = await runCli(["check", "--config", `${dir}/c.json`], undefined, [
+      `--allow-read=${dir},${fixtures}`,
+    ]);
+    assert.equal(code, 1);
+    assert.match(
+      stderr,
+      new RegExp(`^${dir}/c\\.json: edge: Cannot load TLS certificate ".*a\\.test\\.crt": `),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("examples/minginx.jsonc validates with every optional section present", () => {

@@ -8,17 +8,20 @@
 
 import { fileURLToPath } from "node:url";
 import { messageOf } from "../_util.ts";
-import type { Config } from "../config/config.ts";
+import type { Config, ServerConfig } from "../config/config.ts";
 import { type CliOptions, parseCliArgs, UsageError } from "./args.ts";
 import { configFromFlags, describeConfig, loadConfig, withFlags } from "./config_file.ts";
 import { fileNeeds, netNeeds, permissionsText } from "./permissions.ts";
+import { checkReadPermissions } from "./preflight.ts";
+import { readCertificateFiles, readPemFile, TlsCertificates } from "../tls/certificates.ts";
 
 /** The subcommands, by name: each takes the arguments after its name and returns an exit code. */
 export const COMMANDS: Record<string, (args: string[]) => Promise<number>> = { check, permissions };
 
 /**
  * `main.ts check --config FILE [flags]`: prints the listeners and pools and exits 0, or prints
- * every mistake and exits 1.
+ * every mistake and exits 1. TLS certificates and keys are loaded too, as a start would; reading
+ * them needs `--allow-read` for each (exit 2 names it).
  */
 async function check(args: string[]): Promise<number> {
   const options = parse(args);
@@ -29,8 +32,34 @@ async function check(args: string[]): Promise<number> {
   }
   const config = await load(options);
   if (typeof config === "number") return config;
+  const missing = await checkReadPermissions(fileNeeds(config.servers));
+  if (missing) {
+    console.error(missing);
+    return 2;
+  }
+  const broken = config.servers.flatMap((server) => tlsProblems(server));
+  if (broken.length > 0) {
+    console.error(broken.map((problem) => `${options.config}: ${problem}`).join("\n"));
+    return 1;
+  }
   console.log(describeConfig(options.config, config).trimEnd());
   return 0;
+}
+
+/** What is wrong with a server's TLS files, as loading them for real finds it. */
+function tlsProblems(server: ServerConfig): string[] {
+  const problems: string[] = [];
+  const attempt = (load: () => unknown) => {
+    try {
+      load();
+    } catch (error) {
+      problems.push(`${server.name}: ${messageOf(error)}`);
+    }
+  };
+  if (server.tls.length) attempt(() => new TlsCertificates(readCertificateFiles(server.tls)));
+  const ca = server.upstreamTls?.ca;
+  if (ca !== undefined) attempt(() => readPemFile(ca, "CA file"));
+  return problems;
 }
 
 /**

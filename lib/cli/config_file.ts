@@ -137,17 +137,38 @@ export function describeConfig(file: string, config: Config): string {
     `${file} is valid: ${servers.length} server${servers.length === 1 ? "" : "s"}, ` +
     `drain timeout ${formatDuration(config.drainTimeout)}`,
   ];
-  for (const server of servers) {
-    const upstreams = server.upstreams.map(({ address, weight, backup }) =>
+  const list = (upstreams: ServerConfig["upstreams"]) =>
+    upstreams.map(({ address, weight, backup }) =>
       formatAddress(address) + (weight === 1 ? "" : ` weight ${weight}`) + (backup ? " backup" : "")
-    );
+    ).join(", ");
+  for (const server of servers) {
+    const upstreams = [list(server.upstreams)];
     const health = server.healthCheck === undefined
       ? "no health check"
       : `health check ${server.healthCheck} every ${formatDuration(server.health.interval)}`;
     lines.push(
       `  ${server.name}: listens on ${server.listen.map(formatAddress).join(", ")}`,
       `    ${server.balance} over ${upstreams.join(", ")}; ${health}`,
+      ...edgeLines(server).map((line) => `    ${line}`),
     );
+    for (const { name, upstreams } of server.sni) lines.push(`    SNI ${name}: ${list(upstreams)}`);
+    if (server.sniFallback) lines.push(`    not TLS: ${list(server.sniFallback)}`);
   }
   return lines.join("\n") + "\n";
+}
+
+/** What a server does at its edges, a line each: TLS and the PROXY protocol. */
+function edgeLines(server: ServerConfig): string[] {
+  const lines: string[] = [];
+  if (server.acceptProxy.length) {
+    lines.push(`PROXY headers from ${server.acceptProxy.join(", ")}; others are refused`);
+  }
+  if (server.tls.length) {
+    const alpn = server.tlsAlpn.length ? `, ALPN ${server.tlsAlpn.join(",")}` : "";
+    lines.push(`terminates TLS with ${server.tls.map(({ cert }) => cert).join(", ")}${alpn}`);
+  }
+  const tls = server.upstreamTls;
+  if (tls) lines.push(`TLS to upstreams${tls.serverName ? ` as ${tls.serverName}` : ""}`);
+  if (server.sendProxy) lines.push(`sends PROXY v${server.sendProxy} headers`);
+  return lines;
 }

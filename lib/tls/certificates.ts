@@ -5,7 +5,7 @@
  * @module
  */
 
-import { X509Certificate } from "node:crypto";
+import { createPrivateKey, X509Certificate } from "node:crypto";
 import tls from "node:tls";
 import { messageOf } from "../_util.ts";
 
@@ -121,12 +121,20 @@ function load(pairs: readonly CertificatePair[]): CertificateSet {
     wildcard: new Map(),
   };
   const contexts = pairs.map((pair, i) => {
-    const where = pair.source ?? `certificate ${i + 1}`;
+    const where = pair.source ?? `#${i + 1}`;
     let context: tls.SecureContext;
     let served: string[];
     try {
+      if (!pair.cert.includes("-----BEGIN CERTIFICATE-----")) {
+        throw new Error("no certificate in it: expected PEM text with -----BEGIN CERTIFICATE-----");
+      }
+      const certificate = new X509Certificate(pair.cert);
+      // The TLS context takes a key that does not fit, and fails each handshake: check it now.
+      if (!certificate.checkPrivateKey(createPrivateKey(pair.key))) {
+        throw new Error("the key does not match the certificate: expected the certificate's key");
+      }
       context = tls.createSecureContext({ cert: pair.cert, key: pair.key });
-      served = dnsNames(new X509Certificate(pair.cert));
+      served = dnsNames(certificate);
     } catch (error) {
       throw new TypeError(`Cannot load TLS certificate ${where}: ${messageOf(error)}`, {
         cause: error,
