@@ -16,9 +16,11 @@ import { type BenchOptions, HELP, parseOptions, type Workload } from "./options.
 import { initClockTicks, openFileLimit } from "./proc.ts";
 import { type Target, unavailableReason } from "./proxies.ts";
 import { type BenchReport, renderMarkdown, writeReport } from "./report.ts";
+import { summarizeTls } from "./report_tls.ts";
 import { cleanupAll, hasProgram } from "./resources.ts";
 import { type Failure, measureRounds } from "./rounds.ts";
 import { summarize } from "./summary.ts";
+import { measureTlsRounds, type TlsResult } from "./tls.ts";
 import { HoldingUpstream, startHttpResponder } from "./upstreams.ts";
 
 const PROXY_CPUS = "0";
@@ -26,12 +28,13 @@ const CLIENT_CPUS = navigator.hardwareConcurrency > 1 ? "1" : "0";
 // Sockets needed besides two per held connection: the benchmark's listeners, pipes and stdio,
 // and HAProxy's own margin (it asks for 2 x maxconn + about 300 descriptors).
 const FD_MARGIN = 600;
-// The load generator each workload needs (its Debian package has the same name), and the
+// The load generators each workload needs (their Debian packages have the same names), and the
 // workload in words.
-const GENERATORS: Partial<Record<Workload, { program: string; name: string }>> = {
-  http: { program: "wrk", name: "the keep-alive HTTP workload" },
-  connect: { program: "wrk", name: "the new-connection workload" },
-  bulk: { program: "iperf3", name: "the bulk workload" },
+const GENERATORS: Partial<Record<Workload, { programs: string[]; name: string }>> = {
+  http: { programs: ["wrk"], name: "the keep-alive HTTP workload" },
+  connect: { programs: ["wrk"], name: "the new-connection workload" },
+  tls: { programs: ["wrk", "openssl"], name: "the TLS workload" },
+  bulk: { programs: ["iperf3"], name: "the bulk workload" },
 };
 
 const startedAt = performance.now();
@@ -76,8 +79,15 @@ export async function runBenchmark(options: BenchOptions): Promise<number> {
   const workloads: Workload[] = [];
   for (const workload of options.workloads) {
     const generator = GENERATORS[workload];
-    if (generator && !await hasProgram(generator.program)) {
-      const reason = `${generator.program} is not installed (apt-get install ${generator.program})`;
+    let absent: string | undefined;
+    for (const program of generator?.programs ?? []) {
+      if (!await hasProgram(program)) {
+        absent = program;
+        break;
+      }
+    }
+    if (generator && absent !== undefined) {
+      const reason = `${absent} is not installed (apt-get install ${absent})`;
       progress(`Skipping ${generator.name}: ${reason}`);
       skippedWorkloads.push({ workload, reason });
     } else workloads.push(workload);
@@ -116,7 +126,8 @@ export async function runBenchmark(options: BenchOptions): Promise<number> {
 
   let keepAlive: BenchReport["keepAlive"] = [];
   let connect: BenchReport["connect"] = [];
-  if (workloads.includes("http") || workloads.includes("connect")) {
+  let tls: TlsResult[] = [];
+  if ((["http", "connect", "tls"] as const).some((w) => workloads.includes(w))) {
     const upstreamPort = freePort();
     progress(`Starting the HTTP responder on CPU ${CLIENT_CPUS}`);
     const responder = await startHttpResponder(upstreamPort, CLIENT_CPUS);
@@ -134,6 +145,9 @@ export async function runBenchmark(options: BenchOptions): Promise<number> {
           (target, round, log) =>
             measureConnectRate(target, { upstreamPort, ...wrkLoad, round }, log),
         );
+      }
+      if (workloads.includes("tls")) {
+        tls = await measureTlsRounds(rounds("TLS", "tls"), { upstreamPort, ...wrkLoad });
       }
     } finally {
       await responder.stop();
@@ -187,6 +201,7 @@ export async function runBenchmark(options: BenchOptions): Promise<number> {
     failures,
     ...measurements,
     summary: summarize(measurements, options),
+    tls: { runs: tls, summary: summarizeTls(tls) },
   };
   console.log(`\n${renderMarkdown(report)}`);
   for (const path of await writeReport(outDir, report)) progress(`Wrote ${path}`);

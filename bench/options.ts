@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { type Target, TARGETS } from "./proxies.ts";
 
 /** The workloads the benchmark can run, in the order they run. */
-export const WORKLOADS = ["http", "connect", "bulk", "idle"] as const;
+export const WORKLOADS = ["http", "connect", "tls", "bulk", "idle"] as const;
 /** One of {@linkcode WORKLOADS}. */
 export type Workload = typeof WORKLOADS[number];
 
@@ -57,14 +57,17 @@ Workloads:
   http     Keep-alive HTTP requests through wrk: requests/s, latency, proxy CPU per request
   connect  A new connection per request (wrk, Connection: close): connections/s, proxy CPU
            per connection
+  tls      minginx and nginx terminating TLS (one certificate made with openssl): full
+           handshakes/s (openssl s_time -new) and proxy CPU per handshake, then keep-alive
+           HTTPS through wrk: proxy CPU per request
   bulk     iperf3 one way, the other way, and both at once: Gbit/s per direction, proxy CPU
            seconds per GiB moved
   idle     Connections held open: proxy memory per connection
-A workload whose load generator (wrk, iperf3) is not installed is skipped with a message, and
-so is a proxy that is not installed.
+A workload whose load generator (wrk, iperf3, openssl) is not installed is skipped with a
+message, and so is a proxy that is not installed.
 
 Options:
-  --quick               A smoke test of every workload in about a minute, judging nothing:
+  --quick               A smoke test of every workload in about 80 s, judging nothing:
                         the defaults become --duration ${QUICK.duration} --warmup ${QUICK.warmup}
                         --bulk-duration ${QUICK.bulk} --idle ${QUICK.idle} --settle ${QUICK.settle}
                         and no bulk warm-up (flags given still win)

@@ -84,8 +84,12 @@ export async function unavailableReason(target: Target): Promise<string | undefi
   return undefined;
 }
 
-// The stream module's path if nginx loads it dynamically, "" if it is built in, null if absent.
-async function nginxStreamModule(): Promise<string | null> {
+/**
+ * Where nginx's stream module is, for a `load_module` line.
+ *
+ * @returns Its path if nginx loads it dynamically, `""` if it is built in, `null` if absent.
+ */
+export async function nginxStreamModule(): Promise<string | null> {
   const { stderr } = await new Deno.Command("nginx", { args: ["-V"], stdout: "null" }).output();
   const configure = new TextDecoder().decode(stderr);
   if (/--with-stream(\s|$)/.test(configure)) return "";

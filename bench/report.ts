@@ -13,9 +13,11 @@ import type { BenchOptions, Workload } from "./options.ts";
 import type { Target } from "./proxies.ts";
 import { figuresSection, minginxSection, targetsSection } from "./report_comparison.ts";
 import { layerStackSection } from "./report_layers.ts";
+import { tlsSection, type TlsSummary } from "./report_tls.ts";
 import { bulkSection, connectSection, idleSection, keepAliveSection } from "./report_workloads.ts";
 import type { Failure } from "./rounds.ts";
 import type { Summary } from "./summary.ts";
+import type { TlsResult } from "./tls.ts";
 
 /** Everything one run of the benchmark produced. */
 export interface BenchReport {
@@ -43,6 +45,8 @@ export interface BenchReport {
   idle: IdleResult[];
   /** Medians, ratios and the targets of the performance issue. */
   summary: Summary;
+  /** Every TLS run (minginx and nginx terminating TLS), and their medians and ratios. */
+  tls: { runs: TlsResult[]; summary: TlsSummary };
 }
 
 /**
@@ -81,6 +85,7 @@ export function renderMarkdown(report: BenchReport): string {
   lines.push(
     ...keepAliveSection(report),
     ...connectSection(report),
+    ...tlsSection(report),
     ...bulkSection(report),
     ...idleSection(report),
     ...figuresSection(report),

@@ -54,6 +54,9 @@ const LEVELS: Record<CloseReason, LogLevel> = {
 };
 
 const LINE = "{client} -> {upstream} {reason} up={bytesUp}B down={bytesDown}B {durationMs}ms";
+// The lines with a TLS server name, with and without an error: four templates, none built per line.
+const SNI_LINE = `${LINE} sni={serverName}`;
+const LINES = [[LINE, `${LINE}: {error}`], [SNI_LINE, `${SNI_LINE}: {error}`]] as const;
 
 /**
  * The Logger layer: when a connection ends, logs its report as one line whose properties are the
@@ -105,7 +108,8 @@ export function accessLog(options: AccessLogOptions = {}): Layer<Connection, Con
       const level = LEVELS[report.reason] ?? "error";
       // end() makes the report once and never changes it: the log record can hold it, no copy.
       const properties = report as unknown as Record<string, unknown>;
-      logger[level](report.error === undefined ? LINE : `${LINE}: {error}`, properties);
+      const line = LINES[report.serverName === undefined ? 0 : 1][report.error === undefined ? 0 : 1];
+      logger[level](line, properties);
       return report;
     };
 }
