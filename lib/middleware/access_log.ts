@@ -108,7 +108,8 @@ export function accessLog(options: AccessLogOptions = {}): Layer<Connection, Con
       const level = LEVELS[report.reason] ?? "error";
       // end() makes the report once and never changes it: the log record can hold it, no copy.
       const properties = report as unknown as Record<string, unknown>;
-      const line = LINES[report.serverName === undefined ? 0 : 1][report.error === undefined ? 0 : 1];
+      const line =
+        LINES[report.serverName === undefined ? 0 : 1][report.error === undefined ? 0 : 1];
       logger[level](line, properties);
       return report;
     };
