@@ -5,7 +5,10 @@ import {
   acceptProxy,
   encodeProxyHeader,
   forward,
+  hash,
   ipFilter,
+  Pool,
+  rateLimit,
   readProxyHeader,
   serve,
   ServiceBuilder,
@@ -110,4 +113,41 @@ Deno.test("forward() with proxyProtocol sends v1 and v2 with the client's addres
     assert.equal(report.reason, "client_closed");
     assert.deepEqual(headers, [{ source: CLIENT, rest: "payload" }]);
   }
+});
+
+Deno.test("acceptProxy() addresses are what rate limits and hash balancing count", async () => {
+  const hits: number[] = [];
+  const upstreams = [0, 1].map((i) =>
+    startServer(async (conn) => {
+      hits.push(i);
+      await readToEnd(conn);
+    })
+  );
+  await using _a = upstreams[0];
+  await using _b = upstreams[1];
+  const pool = new Pool({ upstreams: upstreams.map(({ address }) => address), balance: hash });
+  const record = recorder();
+  const service = new ServiceBuilder()
+    .layer(record.layer)
+    .layer(acceptProxy({ trusted: ["127.0.0.1/32"] }))
+    .layer(rateLimit({ rate: 1 / 60, burst: 3 }))
+    .service(forward({ balancer: pool }));
+  await using proxy = serve({ listen: "127.0.0.1:0", service });
+  await using _pool = pool;
+  const from = (hostname: string) => encodeProxyHeader(1, { hostname, port: 40_000 }, FRONT);
+  // Three connections from each of two clients, all through the same peer, 127.0.0.1.
+  for (const client of ["203.0.113.1", "203.0.113.2"]) {
+    for (let i = 0; i < 3; i++) await send(proxy.address.port, from(client));
+  }
+  const reports = [];
+  for (let i = 0; i < 6; i++) reports.push(await record.next());
+  assert.ok(
+    reports.every(({ reason }) => reason === "client_closed"),
+    "each client has its own burst",
+  );
+  await send(proxy.address.port, from("203.0.113.1"));
+  assert.equal((await record.next()).reason, "rate_limited"); // the fourth from the same client
+  // Each client stays on one upstream.
+  assert.equal(new Set(hits.slice(0, 3)).size, 1);
+  assert.equal(new Set(hits.slice(3, 6)).size, 1);
 });
