@@ -6,6 +6,8 @@
  */
 
 import { checkWhole } from "../_util.ts";
+import { parseBody } from "./_hello_body.ts";
+import { type Fail, HEADER, MAX_RECORD, Records } from "./_records.ts";
 
 /**
  * What a ClientHello says about where the client wants to go.
@@ -77,15 +79,6 @@ export class ClientHelloError extends Error {
   }
 }
 
-const HANDSHAKE = 22;
-const CLIENT_HELLO = 1;
-const HEADER = 5; // content type, version (2), length (2)
-const MAX_RECORD = 16_384;
-const SERVER_NAME = 0;
-const ALPN = 16;
-const EXPECTED_HANDSHAKE = "expected a TLS handshake record (content type 22)";
-const DNS_NAME = /^[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63})*$/i;
-
 /**
  * The default limit, in bytes of TLS records: one record of the largest size, 16 KiB, with its
  * 5-byte header. Browsers' ClientHellos, post-quantum key shares included, take under 2 KiB.
@@ -100,15 +93,13 @@ const DNS_NAME = /^[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63})*$/i;
  * assert.throws(() => parseClientHello(huge), { name: "ClientHelloError" });
  * ```
  */
-export const MAX_CLIENT_HELLO = MAX_RECORD + HEADER;
-
-type Fail = (problem: ClientHelloProblem, detail: string) => never;
+export const MAX_CLIENT_HELLO: number = MAX_RECORD + HEADER;
 
 /**
- * Parses the bytes read so far from a connection as the start of a TLS connection: one or more
- * handshake records carrying a ClientHello. The first byte tells TLS from other protocols; bytes
- * after the ClientHello are ignored. It takes time linear in the bytes and never looks past
- * `maxBytes`.
+ * Parses the bytes read so far from a connection as the start of TLS: handshake records (content
+ * type 22) carrying a ClientHello, which may be split over several of them. The first byte tells
+ * TLS from other protocols; a record counts once all of it has arrived; bytes after the
+ * ClientHello are ignored. It takes time linear in the bytes and never looks past `maxBytes`.
  *
  * @param bytes The bytes read so far.
  * @param maxBytes The most bytes of records the ClientHello may take.
@@ -143,189 +134,6 @@ export function parseClientHello(
   const fail: Fail = (problem, detail) => {
     throw new ClientHelloError(problem, `Cannot parse ClientHello: ${detail}`, bytes);
   };
-  const input = bytes.length > maxBytes ? bytes.subarray(0, maxBytes) : bytes;
-  const message = reassemble(input, maxBytes, fail);
-  return message && parseMessage(message, fail);
-}
-
-/** The ClientHello's body from its records, or undefined if more records are needed. */
-function reassemble(input: Uint8Array, maxBytes: number, fail: Fail): Uint8Array | undefined {
-  let need = 4; // handshake bytes needed: the header, then the header and the body
-  let have = 0; // handshake bytes in the complete records so far
-  let header = 0; // handshake header bytes seen, a partial record's included
-  let length = 0;
-  for (let at = 0, record = 1;; at += HEADER + sizeAt(input, at), record++) {
-    const left = input.length - at;
-    if (left >= 1 && input[at] !== HANDSHAKE) {
-      badRecord(record, at, `${EXPECTED_HANDSHAKE}, got ${hex(input[at])}`, fail);
-    }
-    if (left >= 2 && input[at + 1] !== 3) {
-      badRecord(record, at, `expected TLS record version 3.x, got ${hex(input[at + 1])}.x`, fail);
-    }
-    if (left < HEADER) return fits(at + recordsFor(need - have), maxBytes, fail);
-    const size = sizeAt(input, at);
-    if (size === 0 || size > MAX_RECORD) {
-      fail("malformed", `record ${record} at byte ${at}: length ${size}, expected 1 to 16384`);
-    }
-    const end = at + HEADER + size;
-    for (let i = at + HEADER; header < 4 && i < Math.min(end, input.length); i++, header++) {
-      if (header > 0) length = length * 256 + input[i];
-      else if (input[i] !== CLIENT_HELLO) {
-        fail("malformed", `handshake message type ${input[i]}: expected 1 (ClientHello)`);
-      }
-    }
-    if (header === 4) need = 4 + length;
-    if (end > input.length) return fits(end + recordsFor(need - have - size), maxBytes, fail);
-    have += size;
-    if (have >= need) return collect(input, need);
-  }
-}
-
-/** Not TLS if the first record is wrong; malformed if a later one is. */
-function badRecord(record: number, at: number, detail: string, fail: Fail): never {
-  return record === 1
-    ? fail("not_tls", detail)
-    : fail("malformed", `record ${record} at byte ${at}: ${detail}`);
-}
-
-/** The length in the record header that starts at `at`. */
-function sizeAt(input: Uint8Array, at: number): number {
-  return (input[at + 3] << 8) | input[at + 4];
-}
-
-/** The fewest bytes of records that carry `bytes` more handshake bytes. */
-function recordsFor(bytes: number): number {
-  return bytes <= 0 ? 0 : bytes + HEADER * Math.ceil(bytes / MAX_RECORD);
-}
-
-/** Undefined (read more) if `total` bytes fit in `maxBytes`; throws `too_large` otherwise. */
-function fits(total: number, maxBytes: number, fail: Fail): undefined {
-  if (total > maxBytes) {
-    fail(
-      "too_large",
-      `the ClientHello needs ${total} bytes of records, expected at most ${maxBytes}`,
-    );
-  }
-}
-
-/** The first `need` handshake bytes, from complete records, without the 4-byte header. */
-function collect(input: Uint8Array, need: number): Uint8Array {
-  if (sizeAt(input, 0) >= need) return input.subarray(HEADER + 4, HEADER + need);
-  const message = new Uint8Array(need);
-  for (let at = 0, filled = 0; filled < need; at += HEADER + sizeAt(input, at)) {
-    const end = at + HEADER + Math.min(sizeAt(input, at), need - filled);
-    for (let i = at + HEADER; i < end; i++) message[filled++] = input[i];
-  }
-  return message.subarray(4);
-}
-
-/** A cursor over a ClientHello's body; no read goes past the end it is given. */
-class Reader {
-  at = 0;
-  constructor(readonly bytes: Uint8Array, readonly fail: Fail) {}
-
-  /** Moves past `length` bytes; returns where they start. */
-  skip(length: number, end: number, what: string): number {
-    if (length > end - this.at) this.malformed(what, length, `at most the ${end - this.at} left`);
-    return (this.at += length) - length;
-  }
-
-  /** Reads a big-endian number of `size` bytes. */
-  number(size: 1 | 2, end: number, what: string): number {
-    const at = this.skip(size, end, what);
-    return size === 1 ? this.bytes[at] : (this.bytes[at] << 8) | this.bytes[at + 1];
-  }
-
-  /**
-   * Reads the `size`-byte length of a vector of `min` bytes or more (`max` at most, or exactly
-   * the rest up to `end` if `max` is "rest"). The cursor is then at the contents; returns their end.
-   */
-  vector(size: 1 | 2, end: number, what: string, min = 0, max: number | "rest" = Infinity): number {
-    const rest = end - this.at - size;
-    const length = this.number(size, end, `${what} length`);
-    if (max === "rest" && length !== rest) this.malformed(what, length, `${rest}, the rest`);
-    if (length < min) this.malformed(what, length, `at least ${min}`);
-    if (length > (max === "rest" ? rest : max)) this.malformed(what, length, `${min} to ${max}`);
-    this.skip(length, end, what);
-    return (this.at -= length) + length;
-  }
-
-  malformed(what: string, length: number, expected: string): never {
-    return this.fail("malformed", `${what} of ${length} bytes: expected ${expected}`);
-  }
-}
-
-function parseMessage(body: Uint8Array, fail: Fail): ClientHello {
-  const read = new Reader(body, fail);
-  const end = body.length;
-  const version = read.number(2, end, "legacy version");
-  if (version >> 8 !== 3) fail("malformed", `legacy version ${hex(version, 4)}: expected 0x03xx`);
-  read.skip(32, end, "random");
-  read.at = read.vector(1, end, "session id", 0, 32);
-  const suites = read.vector(2, end, "cipher suites", 2);
-  if ((suites - read.at) % 2 !== 0) {
-    read.malformed("cipher suites", suites - read.at, "an even number");
-  }
-  read.at = suites;
-  read.at = read.vector(1, end, "compression methods", 1);
-  const hello: ClientHello = { serverName: undefined, alpn: [] };
-  if (read.at === end) return hello; // no extensions
-  read.vector(2, end, "extensions", 0, "rest");
-  const seen = new Set<number>();
-  while (read.at < end) {
-    const type = read.number(2, end, "extension type");
-    const stop = read.vector(2, end, `extension ${type}`);
-    if (seen.has(type)) fail("malformed", `extension ${type} twice: expected each at most once`);
-    seen.add(type);
-    if (type === SERVER_NAME) hello.serverName = serverName(read, stop);
-    if (type === ALPN) hello.alpn = protocols(read, stop);
-    read.at = stop;
-  }
-  return hello;
-}
-
-function serverName(read: Reader, end: number): string | undefined {
-  read.vector(2, end, "server name list", 1, "rest");
-  let name: string | undefined;
-  while (read.at < end) {
-    const type = read.number(1, end, "server name type");
-    const stop = read.vector(2, end, "server name");
-    if (type === 0 && name !== undefined) {
-      read.fail("malformed", "a second host name: expected one in the server name list");
-    }
-    if (type === 0) name = hostName(read, stop);
-    read.at = stop;
-  }
-  return name;
-}
-
-/** The host name lowercased and without a trailing dot; throws if it is not a DNS name. */
-function hostName(read: Reader, end: number): string {
-  const text = latin1(read.bytes, read.at, Math.min(end, read.at + 254));
-  const name = text.endsWith(".") ? text.slice(0, -1) : text;
-  if (end - read.at > 254 || name.length > 253 || !DNS_NAME.test(name)) {
-    const shown = end - read.at > 254 ? `${text.slice(0, 64)}…` : text;
-    read.fail("malformed", `server name ${JSON.stringify(shown)} is not a DNS name`);
-  }
-  return name.toLowerCase();
-}
-
-function protocols(read: Reader, end: number): string[] {
-  read.vector(2, end, "ALPN protocol list", 1, "rest");
-  const names: string[] = [];
-  while (read.at < end) {
-    const stop = read.vector(1, end, "ALPN protocol", 1);
-    names.push(latin1(read.bytes, read.at, stop));
-    read.at = stop;
-  }
-  return names;
-}
-
-/** One character a byte, so that any bytes survive. */
-function latin1(bytes: Uint8Array, start: number, end: number): string {
-  return String.fromCharCode(...bytes.subarray(start, end));
-}
-
-function hex(value: number, digits = 2): string {
-  return `0x${value.toString(16).padStart(digits, "0")}`;
+  const message = new Records(maxBytes).next(bytes, fail);
+  return message && parseBody(message, fail);
 }

@@ -7,12 +7,9 @@
 
 import { checkWhole } from "../_util.ts";
 import type { Source } from "../pipe.ts";
-import {
-  type ClientHello,
-  ClientHelloError,
-  MAX_CLIENT_HELLO,
-  parseClientHello,
-} from "./client_hello.ts";
+import { type ClientHello, ClientHelloError, MAX_CLIENT_HELLO } from "./client_hello.ts";
+import { parseBody } from "./_hello_body.ts";
+import { type Fail, Records } from "./_records.ts";
 
 /**
  * Options for {@linkcode readClientHello}.
@@ -48,6 +45,11 @@ const FIRST_READ = 2048; // a browser's ClientHello fits
  * each read is given only the room left under the limit. Setting a time limit is the caller's
  * job: closing the socket ends a pending read.
  *
+ * Each read's bytes are looked at once: the records are reassembled as they arrive, and the
+ * ClientHello's body is parsed once, when its last record is complete. So the time it takes is
+ * linear in the bytes read, however the client splits them into records and reads, even a byte
+ * at a time in one-byte records.
+ *
  * @param source Where the bytes come from, such as an accepted `Deno.TcpConn`.
  * @param options The limit, and bytes already read.
  * @returns The ClientHello, and every byte read, `initial` first, in order: the ClientHello and
@@ -58,7 +60,7 @@ const FIRST_READ = 2048; // a browser's ClientHello fits
  * @throws {RangeError} If `maxBytes` is not a whole number of at least 1.
  * Errors from `source.read` pass through unchanged.
  *
- * @example Routing by server name, or sending plain text to a fallback
+ * @example Plain text is not TLS: its bytes can go to a fallback
  * ```ts
  * import { ClientHelloError, readClientHello, type Source } from "@minginx/minginx";
  * import assert from "node:assert/strict";
@@ -89,10 +91,14 @@ export async function readClientHello(
   let buffer = new Uint8Array(Math.max(initial.length, Math.min(maxBytes, FIRST_READ)));
   buffer.set(initial);
   let length = initial.length;
+  const records = new Records(maxBytes);
   for (;;) {
     const bytes = buffer.subarray(0, length);
-    const hello = parseClientHello(bytes, maxBytes); // undefined only if length < maxBytes
-    if (hello) return { hello, bytes };
+    const fail: Fail = (problem, detail) => {
+      throw new ClientHelloError(problem, `Cannot parse ClientHello: ${detail}`, bytes);
+    };
+    const message = records.next(bytes, fail); // undefined only if length < maxBytes
+    if (message) return { hello: parseBody(message, fail), bytes };
     if (length === buffer.length) {
       const grown = new Uint8Array(Math.min(maxBytes, buffer.length * 2));
       grown.set(bytes);
@@ -102,7 +108,7 @@ export async function readClientHello(
     if (n === null) {
       throw new ClientHelloError(
         "truncated",
-        `Cannot parse ClientHello: the connection ended after ${length} bytes: ` +
+        `Cannot parse ClientHello: the connection ended after ${length} bytes, ` +
           "expected the rest of the ClientHello",
         bytes,
       );
