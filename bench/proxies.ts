@@ -158,7 +158,24 @@ function startMinginx(
   ], { cwd: REPO, cpus });
 }
 
-async function startNginx(port: number, options: ProxyOptions, dir: string): Promise<Child> {
+function startNginx(port: number, options: ProxyOptions, dir: string): Promise<Child> {
+  return startNginxStream(dir, options, `listen ${HOST}:${port};`);
+}
+
+/**
+ * Starts nginx's stream proxy on one core with one `server` in front of the upstream: `listen`
+ * and any other directives it is given, then `proxy_pass` to the upstream.
+ *
+ * @param dir The temporary directory for the config, pid and logs.
+ * @param options The upstream, the CPUs, and how many sockets to allow.
+ * @param directives The server's first directives, such as its `listen`.
+ * @returns The running nginx.
+ */
+export async function startNginxStream(
+  dir: string,
+  options: Pick<ProxyOptions, "upstreamPort" | "maxSockets" | "cpus">,
+  directives: string,
+): Promise<Child> {
   const module = await nginxStreamModule();
   const config = `${dir}/nginx.conf`;
   await Deno.writeTextFile(
@@ -174,7 +191,7 @@ events {
 }
 stream {
   server {
-    listen ${HOST}:${port};
+    ${directives}
     proxy_pass ${HOST}:${options.upstreamPort};
     proxy_timeout 10m;
   }

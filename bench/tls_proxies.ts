@@ -7,7 +7,7 @@
  */
 
 import { freePort, HOST, waitForAccept } from "./net.ts";
-import { nginxStreamModule, type RunningProxy } from "./proxies.ts";
+import { type RunningProxy, startNginxStream } from "./proxies.ts";
 import { type Child, makeTempDir, removeTempDir, spawn } from "./resources.ts";
 
 /** The targets the TLS workload compares, in the order they run. */
@@ -84,33 +84,13 @@ function startMinginx(port: number, options: TlsProxyOptions): Child {
 }
 
 // nginx 1.22 offers TLS 1.2 at most unless told otherwise; minginx offers 1.3, and so does this.
-async function startNginx(port: number, options: TlsProxyOptions, dir: string): Promise<Child> {
-  const module = await nginxStreamModule();
-  const config = `${dir}/nginx.conf`;
-  await Deno.writeTextFile(
-    config,
-    `${module ? `load_module ${module};\n` : ""}daemon off;
-master_process on;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-worker_rlimit_nofile ${options.maxSockets + 100};
-events {
-  worker_connections ${options.maxSockets + 100};
-}
-stream {
-  server {
-    listen ${HOST}:${port} ssl;
+function startNginx(port: number, options: TlsProxyOptions, dir: string): Promise<Child> {
+  return startNginxStream(
+    dir,
+    options,
+    `listen ${HOST}:${port} ssl;
     ssl_certificate ${options.certFile};
     ssl_certificate_key ${options.keyFile};
-    ssl_protocols TLSv1.2 TLSv1.3;
-    proxy_pass ${HOST}:${options.upstreamPort};
-    proxy_timeout 10m;
-  }
-}
-`,
+    ssl_protocols TLSv1.2 TLSv1.3;`,
   );
-  return spawn("nginx", "nginx", ["-p", dir, "-e", `${dir}/error.log`, "-c", config], {
-    cpus: options.cpus,
-  });
 }
