@@ -10,8 +10,10 @@ import { Duplex } from "node:stream";
 import type { ByteStream } from "../connection.ts";
 import type { ReadGate } from "./socket_stream.ts";
 
-/** Each read asks for this much; a TLS record is at most 16 KiB plus its overhead. */
-const READ_SIZE = 17 * 1024;
+/** The first read's size: a ClientHello, or a small request, fits. */
+const FIRST_READ = 2 * 1024;
+/** The largest read: a TLS record is at most 16 KiB plus its overhead. */
+const MAX_READ = 17 * 1024;
 
 /**
  * Wraps `conn` in a `Duplex`: reads become `data`, the end of stream becomes `end` (the write side
@@ -49,17 +51,21 @@ export function connDuplex(conn: ByteStream, preread?: Uint8Array, gate?: ReadGa
   });
   if (preread?.length) duplex.push(preread);
 
+  let size = FIRST_READ;
   async function pump(): Promise<void> {
     try {
       while (true) {
         if (gate?.ready) await gate.ready;
-        // The duplex keeps each chunk until TLS has consumed it, so each read needs its own.
-        const buffer = new Uint8Array(READ_SIZE);
+        // The duplex keeps each chunk until TLS has consumed it, so each read needs its own. A read
+        // that fills it doubles the next, up to a record; one that brings a quarter halves it.
+        const buffer = new Uint8Array(size);
         const n = await conn.read(buffer);
         if (n === null) {
           duplex.push(null);
           return;
         }
+        if (n === size) size = Math.min(size * 2, MAX_READ);
+        else if (n <= size / 4) size = Math.max(FIRST_READ, size / 2);
         if (!duplex.push(buffer.subarray(0, n))) return;
       }
     } catch (error) {
