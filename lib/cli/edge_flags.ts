@@ -140,13 +140,23 @@ export function parseEdgeFlags(values: Values): EdgeFlags {
 export function alpnList(text: string | undefined, label: string): string[] {
   if (text === undefined) return [];
   const names = text.split(",");
-  const bad = names.find((name) => !/^[\x21-\x7e]{1,255}$/.test(name));
-  if (bad !== undefined) {
+  if (!names.every(isAlpnName)) {
     throw new TypeError(
       `Cannot parse ${label} "${text}": expected protocol names separated by commas, such as h2,http/1.1`,
     );
   }
   return names;
+}
+
+/**
+ * Whether a text can be an ALPN protocol name here: 1 to 255 printable ASCII characters, no
+ * space, no comma (which separates names on the command line).
+ *
+ * @param name The name.
+ * @returns Whether it can.
+ */
+export function isAlpnName(name: string): boolean {
+  return /^[\x21-\x2b\x2d-\x7e]{1,255}$/.test(name);
 }
 
 function sniRoutes(items: string[]): EdgeFlags["sni"] {

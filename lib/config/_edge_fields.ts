@@ -5,7 +5,7 @@
  * @module
  */
 
-import { alpnList, EDGE_DEFAULTS, type EdgeFlags, isRouteName } from "../cli/edge_flags.ts";
+import { EDGE_DEFAULTS, type EdgeFlags, isAlpnName, isRouteName } from "../cli/edge_flags.ts";
 import { parseCidr } from "../ip.ts";
 import { type Checker, join, type Json } from "./_fields.ts";
 import { upstreamsOf } from "./_pool_fields.ts";
@@ -77,12 +77,8 @@ function upstreamTlsOf(c: Checker, value: unknown, path: string): EdgeFlags["ups
 function alpnOf(c: Checker, value: unknown, path: string): string[] | undefined {
   const names = c.list("protocol name")(value, path);
   if (names === undefined) return undefined;
-  if (!names.every((name) => typeof name === "string")) return c.expected(path, ALPN, value);
-  try {
-    return alpnList(names.join(","), path);
-  } catch {
-    return c.expected(path, ALPN, value);
-  }
+  const valid = names.every((name) => typeof name === "string" && isAlpnName(name));
+  return valid ? names as string[] : c.expected(path, ALPN, value);
 }
 
 function sniOf(c: Checker, value: unknown, path: string): EdgeFlags["sni"] | undefined {
@@ -103,7 +99,7 @@ function sniOf(c: Checker, value: unknown, path: string): EdgeFlags["sni"] | und
 
 function cidrsOf(c: Checker, value: unknown, path: string): string[] {
   const cidr = c.parsed(parseCidr, CIDR);
-  return (c.list("CIDR")(value, path) ?? []).flatMap((item, i) => {
+  return (c.list("CIDR", true)(value, path) ?? []).flatMap((item, i) => {
     const block = cidr(item, join(path, i));
     return block ? [block.text] : [];
   });

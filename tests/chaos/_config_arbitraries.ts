@@ -49,7 +49,7 @@ const PATTERN = {
   address: pattern(SCHEMA.$defs.address.pattern),
   listen: pattern(SCHEMA.$defs.listenAddress.pattern),
   cidr: pattern(SCHEMA.$defs.cidr.pattern),
-  upstream: pattern(SERVER.upstreams.items.anyOf[0].pattern),
+  upstream: pattern(SCHEMA.$defs.upstreams.items.anyOf[0].pattern),
   check: pattern(SERVER.healthCheck.properties.check.pattern),
   rate: pattern(SERVER.rateLimit.properties.rate.pattern),
   fault: pattern(SERVER.faults.items.pattern),
@@ -111,83 +111,140 @@ const accessRule = mostly(
   }),
 );
 
-const server = objectOf({
-  name: mostly(
-    ok(fc.oneof(fc.string({ minLength: 1, maxLength: 8 }), fc.constantFrom("web", "server-1"))),
-    shape(fc.constant("")),
-    wrong(isString),
-  ),
-  listen: fc.oneof(listenAddress, arrayOf(listenAddress, 1, 3)),
-  upstreams: arrayOf(
-    fc.oneof(
-      parsed(
-        upstream.map((u) => u.text),
-        "0123456789.:[],=weightbackup",
-        PATTERN.upstream,
-        parseUpstream,
+/** An upstream list, as "upstreams", an SNI route and "sniFallback" take it. */
+const upstreams = arrayOf(
+  fc.oneof(
+    parsed(
+      upstream.map((u) => u.text),
+      "0123456789.:[],=weightbackup",
+      PATTERN.upstream,
+      parseUpstream,
+    ),
+    objectOf({
+      address: parsed(
+        address().map((a) => a.text),
+        ALPHABET.address,
+        PATTERN.address,
+        parseAddress,
       ),
-      objectOf({
-        address: parsed(
-          address().map((a) => a.text),
-          ALPHABET.address,
-          PATTERN.address,
-          parseAddress,
-        ),
-        weight: whole(1, 1000),
-        backup: boolean,
-      }, ["address"]),
+      weight: whole(1, 1000),
+      backup: boolean,
+    }, ["address"]),
+  ),
+  1,
+  3,
+);
+const pemPath = mostly(
+  ok(fc.constantFrom("a.crt", "/etc/k.pem")),
+  shape(fc.constant("")),
+  wrong(isString),
+);
+const alpn = arrayOf(
+  mostly(ok(fc.constantFrom("h2", "http/1.1", "x")), shape(fc.constantFrom("", "a b", "a,b"))),
+  1,
+  3,
+);
+const routeName = mostly(
+  ok(fc.constantFrom("a.test", "*.example.com", "B.Test", "x_1.y")),
+  shape(fc.constantFrom("", "a..b", "*.", "a b", "-a.b", "**.a")),
+);
+/** SNI routes: server names to upstream lists. */
+const sni = mostly(
+  fc.array(fc.tuple(routeName, upstreams), { maxLength: 3 }).map((routes): Tagged => ({
+    value: Object.fromEntries(routes.map(([name, list]) => [name.value, list.value])),
+    // A name given twice keeps the last: the tag is of the routes that stay.
+    tag: worst(
+      [...new Map(routes.map(([name, list]) => [name.value, worst([name.tag, list.tag])]))
+        .values()],
     ),
-    1,
-    3,
+  })),
+  wrong(isObject),
+);
+const edge = {
+  acceptProxy: arrayOf(cidrText, 0, 2),
+  tls: objectOf({
+    certificates: arrayOf(objectOf({ cert: pemPath, key: pemPath }, ["cert", "key"]), 1, 2),
+    alpn,
+  }, ["certificates"]),
+  sni,
+  sniFallback: upstreams,
+  handshakeTimeout: durationField(true),
+  upstreamTls: mostly(
+    ok(fc.constant(true)),
+    objectOf({ ca: pemPath, serverName: pemPath, alpn }, []),
+    shape(fc.constant(false)),
   ),
-  balance: oneOf(Object.keys(ALGORITHMS)),
-  healthCheck: objectOf({
-    check: parsed(
-      healthCheck.map((h) => h.text),
-      "tcphttp:/,=sendexpect\\x0123",
-      PATTERN.check,
-      parseHealthCheck,
+  sendProxy: oneOf(["v1", "v2"]),
+};
+
+const server = objectOf(
+  {
+    name: mostly(
+      ok(fc.oneof(fc.string({ minLength: 1, maxLength: 8 }), fc.constantFrom("web", "server-1"))),
+      shape(fc.constant("")),
+      wrong(isString),
     ),
-    interval: durationField(true),
-    timeout: durationField(true),
-    rise: whole(1),
-    fall: whole(1),
-  }, ["check"]),
-  passive: objectOf({ maxFails: whole(0), failTimeout: durationField(false) }, []),
-  slowStart: durationField(false),
-  connect: objectOf({
-    tries: whole(1),
-    timeout: durationField(false),
-    deadline: durationField(false),
-  }, []),
-  dnsTtl: durationField(false),
-  idleTimeout: durationField(false),
-  access: arrayOf(accessRule, 0, 3),
-  rateLimit: objectOf({
-    rate: parsed(
-      rate.filter((r) => r.expected > 0).map((r) => r.text),
-      ALPHABET.rate,
-      PATTERN.rate,
-      parseRate,
+    listen: fc.oneof(listenAddress, arrayOf(listenAddress, 1, 3)),
+    upstreams,
+    balance: oneOf(Object.keys(ALGORITHMS)),
+    healthCheck: objectOf({
+      check: parsed(
+        healthCheck.map((h) => h.text),
+        "tcphttp:/,=sendexpect\\x0123",
+        PATTERN.check,
+        parseHealthCheck,
+      ),
+      interval: durationField(true),
+      timeout: durationField(true),
+      rise: whole(1),
+      fall: whole(1),
+    }, ["check"]),
+    passive: objectOf({ maxFails: whole(0), failTimeout: durationField(false) }, []),
+    slowStart: durationField(false),
+    connect: objectOf({
+      tries: whole(1),
+      timeout: durationField(false),
+      deadline: durationField(false),
+    }, []),
+    dnsTtl: durationField(false),
+    idleTimeout: durationField(false),
+    access: arrayOf(accessRule, 0, 3),
+    rateLimit: objectOf({
+      rate: parsed(
+        rate.filter((r) => r.expected > 0).map((r) => r.text),
+        ALPHABET.rate,
+        PATTERN.rate,
+        parseRate,
+      ),
+      burst: whole(1),
+    }, ["rate"]),
+    maxConnectionsPerIp: whole(1),
+    maxConnections: objectOf(
+      { max: whole(1), queue: whole(0), queueTimeout: durationField(false) },
+      ["max"],
+      (limit, tag) => "queueTimeout" in limit && (limit.queue ?? 0) === 0 ? SEMANTIC : tag,
     ),
-    burst: whole(1),
-  }, ["rate"]),
-  maxConnectionsPerIp: whole(1),
-  maxConnections: objectOf(
-    { max: whole(1), queue: whole(0), queueTimeout: durationField(false) },
-    ["max"],
-    (limit, tag) => "queueTimeout" in limit && (limit.queue ?? 0) === 0 ? SEMANTIC : tag,
-  ),
-  faults: arrayOf(
-    parsed(fault.map((f) => f.text), "upstream:latency=1ms,", PATTERN.fault, parseFault),
-    0,
-    2,
-  ),
-  onUpstreamRemoved: objectOf(
-    { action: oneOf(["drain", "close"]), after: durationField(false) },
-    [],
-  ),
-}, ["listen", "upstreams"]);
+    faults: arrayOf(
+      parsed(fault.map((f) => f.text), "upstream:latency=1ms,", PATTERN.fault, parseFault),
+      0,
+      2,
+    ),
+    onUpstreamRemoved: objectOf(
+      { action: oneOf(["drain", "close"]), after: durationField(false) },
+      [],
+    ),
+    ...edge,
+  },
+  ["listen", "upstreams"],
+  (server, tag) => fallbackAlone(server) ? SEMANTIC : tag,
+);
+
+/** A fallback with no SNI route to fall back from: the schema cannot say so; the validator does. */
+function fallbackAlone(server: Record<string, unknown>): boolean {
+  if (!("sniFallback" in server)) return false;
+  const { sni } = server;
+  return !isObject(sni) || Object.keys(sni as object).length === 0;
+}
 
 /** SEMANTIC if two servers share a name (given or default) or a listen address (not port 0). */
 function duplicates(servers: unknown[]): Tag {
