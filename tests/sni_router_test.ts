@@ -1,8 +1,8 @@
 /** routeBySni(): TLS passthrough by server name, with the bytes already read forwarded unchanged. */
 
 import assert from "node:assert/strict";
-import { forward, routeBySni, serve, ServiceBuilder } from "../mod.ts";
-import { delay, readToEnd, recorder, startServer, writeAll } from "./_helpers.ts";
+import { forward, readProxyHeader, routeBySni, serve, ServiceBuilder } from "../mod.ts";
+import { delay, readToEnd, recorder, startServer, until, writeAll } from "./_helpers.ts";
 
 const FIXTURES = new URL("./fixtures/", import.meta.url);
 const read = (name: string) => Deno.readTextFileSync(new URL(name, FIXTURES));
@@ -163,3 +163,27 @@ Deno.test("routeBySni() bounds a slow ClientHello by its timeout and a big one b
   const tooBig = await record.next();
   assert.equal(tooBig.reason, "client_hello");
 });
+
+Deno.test("routeBySni() passes the server name on in a PROXY v2 header, then the ClientHello unchanged", async () => {
+  const seen: { authority?: string; first?: number }[] = [];
+  const upstream = startServer(async (conn) => {
+    const { header, rest } = await readProxyHeader(conn);
+    seen.push({ authority: header.authority, first: rest[0] ?? (await readByte(conn)) });
+  });
+  await using _upstream = upstream;
+  const service = routeBySni({
+    routes: { "a.test": forward({ upstreams: [upstream.address], proxyProtocol: 2 }) },
+    default: forward({ upstreams: ["127.0.0.1:9"] }),
+  });
+  await using proxy = serve({ listen: "127.0.0.1:0", service });
+  const tcp = await Deno.connect(proxy.address);
+  const tls = Deno.startTls(tcp, { hostname: "a.test", caCerts: [CA] });
+  await until(5_000, "the upstream's header", () => seen.length === 1);
+  (await tls.catch(() => undefined))?.close();
+  assert.deepEqual(seen, [{ authority: "a.test", first: 22 }]); // 22: a TLS handshake record
+});
+
+async function readByte(conn: Deno.Conn): Promise<number | undefined> {
+  const byte = new Uint8Array(1);
+  return await conn.read(byte) === 1 ? byte[0] : undefined;
+}

@@ -2,10 +2,19 @@
 
 import assert from "node:assert/strict";
 import type { Address } from "../lib/address.ts";
-import { forward, serve, ServiceBuilder } from "../mod.ts";
+import { forward, routeBySni, serve, ServiceBuilder } from "../mod.ts";
 import { readCertificateFiles, TlsCertificates } from "../lib/tls/certificates.ts";
 import { terminateTls } from "../lib/tls/terminate.ts";
-import { drain, randomBytes, recorder, sha256, startEcho, writeAll } from "./_helpers.ts";
+import {
+  drain,
+  randomBytes,
+  readToEnd,
+  recorder,
+  sha256,
+  startEcho,
+  startServer,
+  writeAll,
+} from "./_helpers.ts";
 
 const FIXTURES = new URL("./fixtures/", import.meta.url);
 const CA = Deno.readTextFileSync(new URL("ca.crt", FIXTURES));
@@ -83,4 +92,27 @@ Deno.test("terminateTls() ends a silent client with handshake_timeout", async ()
   const report = await proxy.record.next();
   assert.equal(report.reason, "handshake_timeout");
   assert.equal(await client.read(new Uint8Array(1)), null);
+});
+
+Deno.test("terminateTls() then routeBySni({ peek: false }) routes plaintext by the handshake's name", async () => {
+  const named = (name: string) =>
+    startServer(async (conn) => {
+      await writeAll(conn, new TextEncoder().encode(name));
+    });
+  await using a = named("upstream a");
+  await using b = named("upstream b");
+  const service = new ServiceBuilder()
+    .layer(terminateTls({ certificates: CERTIFICATES }))
+    .service(routeBySni({
+      routes: { "*.b.test": forward({ upstreams: [b.address] }) },
+      default: forward({ upstreams: [a.address] }),
+      peek: false,
+    }));
+  await using proxy = serve({ listen: "127.0.0.1:0", service });
+  for (const [name, expected] of [["x.b.test", "upstream b"], ["a.test", "upstream a"]]) {
+    const { conn } = await connectAs(proxy.address.port, name);
+    const reply = new TextDecoder().decode(await readToEnd(conn));
+    conn.close();
+    assert.equal(reply, expected);
+  }
 });
