@@ -70,6 +70,8 @@ export * from "./lib/service.ts";
 export * from "./lib/serve.ts";
 export * from "./lib/server.ts";
 export * from "./lib/connection.ts";
+export type { ByteStream } from "./lib/byte_stream.ts";
+export * from "./lib/sink_hook.ts";
 export * from "./lib/middleware/access_log.ts";
 export * from "./lib/middleware/timeout.ts";
 export * from "./lib/pool/upstream.ts";

@@ -7,64 +7,11 @@
 
 import { type Address, formatAddress } from "./address.ts";
 import { clientKey } from "./ip.ts";
-import type { Meter, Sink, Source } from "./pipe.ts";
+import { type ByteStream, closeQuietly } from "./byte_stream.ts";
+import type { Meter, Sink } from "./pipe.ts";
 import { type ConnectionReport, reasonOf } from "./report.ts";
+import type { Direction, SinkHook } from "./sink_hook.ts";
 import { messageOf } from "./_util.ts";
-
-/**
- * What the pipe reads from and writes to on either side of a connection: a Deno socket, a TLS
- * session over one, or anything else that reads into a buffer, writes, and half-closes.
- *
- * @example Deno's sockets are byte streams
- * ```ts
- * import type { ByteStream } from "@minginx/minginx";
- *
- * async function sendAndEnd(stream: ByteStream, bytes: Uint8Array): Promise<void> {
- *   let written = 0;
- *   while (written < bytes.length) written += await stream.write(bytes.subarray(written));
- *   await stream.closeWrite();
- * }
- * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
- * using conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
- * await sendAndEnd(conn, new Uint8Array([1, 2, 3]));
- * ```
- */
-export interface ByteStream extends Source, Sink {
-  /** Ends the writing side; reading goes on. */
-  closeWrite(): Promise<void>;
-  /** Closes both sides. */
-  close(): void;
-}
-
-/** Which way bytes travel: `up` from the client to the upstream, `down` from the upstream back. */
-export type Direction = "up" | "down";
-
-/**
- * Wraps the sink one direction of a connection writes to: the hook for layers that must see the
- * bytes, such as fault injection. The pipe calls the returned sink's `write(chunk)` once per chunk
- * read and reads again only when it settles, so backpressure holds; the chunk's buffer is reused
- * after that, so a hook that keeps bytes must copy them. `write` resolves with how many bytes of
- * the chunk it took (the pipe writes the rest again). A hook should stop waiting when
- * `connection.signal` aborts. With no hook the pipe writes straight to the socket.
- *
- * @example A hook that counts writes to the upstream
- * ```ts
- * import type { Layer, SinkHook } from "@minginx/minginx";
- *
- * let writes = 0;
- * const countWrites: SinkHook = (sink) => ({
- *   write(chunk) {
- *     writes++;
- *     return sink.write(chunk);
- *   },
- * });
- * const layer: Layer = (inner) => (connection) => {
- *   connection.intercept("up", countWrites);
- *   return inner(connection);
- * };
- * ```
- */
-export type SinkHook = (sink: Sink, connection: Connection) => Sink;
 
 /**
  * An accepted client connection on its way through the layers: the request type of a minginx
@@ -118,7 +65,6 @@ export class Connection {
   upstreamAddress: Address | undefined;
   /** Which peer sent its end of stream first, once one has. */
   firstToFinish: "client" | "upstream" | undefined;
-
   readonly #startedAt = performance.now();
   readonly #socket: Deno.TcpConn;
   #client: ByteStream;
@@ -146,10 +92,7 @@ export class Connection {
     this.#localAddress = client.localAddr;
   }
 
-  /**
-   * The client's side of the connection: the accepted socket, or what a layer put in its place,
-   * such as the plaintext side of a TLS session.
-   */
+  /** The client's side: the accepted socket, or what a layer put in its place (a TLS session). */
   get client(): ByteStream {
     return this.#client;
   }
@@ -159,10 +102,7 @@ export class Connection {
     return this.#socket;
   }
 
-  /**
-   * The client's address: the accepted socket's peer, or the address a trusted PROXY protocol
-   * header carried. Logs, access rules, rate limits and hashing all use it.
-   */
+  /** The client's address: the socket's peer, or what a trusted PROXY header carried. */
   get clientAddress(): Address {
     return this.#clientAddress;
   }
@@ -184,7 +124,7 @@ export class Connection {
   }
 
   /**
-   * Takes the addresses a trusted PROXY protocol header carried as the client's own.
+   * Takes the addresses a trusted PROXY header carried as the client's own, for every layer after.
    *
    * @param source The client's address.
    * @param destination The address the client connected to.
@@ -216,9 +156,8 @@ export class Connection {
   }
 
   /**
-   * Ends the connection early: records `cause` if it is the first, aborts
-   * {@linkcode Connection.prototype.signal} and closes both sockets, which cancels any read,
-   * write or connect in progress. Does nothing once the connection has ended.
+   * Ends the connection early: records `cause` if it is the first, aborts `signal` and closes
+   * both sockets, cancelling any read, write or connect. Does nothing once it has ended.
    *
    * @param cause Why; a {@linkcode ConnectionError} gives the close reason.
    */
@@ -245,7 +184,7 @@ export class Connection {
    * The sink a direction writes to: `socket` itself, or `socket` wrapped in the direction's hooks.
    *
    * @param direction Which direction.
-   * @param socket The socket the direction writes to.
+   * @param socket What the direction writes to.
    * @returns What the pipe writes to.
    */
   sinkFor(direction: Direction, socket: Sink): Sink {
@@ -308,13 +247,5 @@ export class Connection {
     if (this.#client !== this.#socket) closeQuietly(this.#client);
     closeQuietly(this.#socket);
     if (this.upstream) closeQuietly(this.upstream);
-  }
-}
-
-function closeQuietly(conn: ByteStream): void {
-  try {
-    conn.close();
-  } catch {
-    // The peer's reset already freed it: nothing left to close.
   }
 }

@@ -6,7 +6,8 @@
 
 import type { Address } from "./address.ts";
 import { type Balancer, type ConnectOptions, connectUpstream } from "./connect.ts";
-import type { ByteStream, Connection } from "./connection.ts";
+import type { ByteStream } from "./byte_stream.ts";
+import type { Connection } from "./connection.ts";
 import { handover, type HandoverOptions } from "./handover.ts";
 import { pipe, PipeError } from "./pipe.ts";
 import { ConnectionError, type ConnectionReport } from "./report.ts";

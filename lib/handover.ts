@@ -6,7 +6,8 @@
  */
 
 import type { Address } from "./address.ts";
-import type { ByteStream, Connection } from "./connection.ts";
+import type { ByteStream } from "./byte_stream.ts";
+import type { Connection } from "./connection.ts";
 import { encodeProxyHeader } from "./proxy_protocol/encode.ts";
 import { ConnectionError } from "./report.ts";
 import { originateTls, type UpstreamTlsOptions } from "./tls/originate.ts";

@@ -7,7 +7,7 @@
  */
 
 import { Duplex } from "node:stream";
-import type { ByteStream } from "../connection.ts";
+import type { ByteStream } from "../byte_stream.ts";
 import type { ReadGate } from "./socket_stream.ts";
 
 /** The first read's size: a ClientHello, or a small request, fits. */

@@ -6,7 +6,7 @@
  */
 
 import type { Duplex } from "node:stream";
-import type { ByteStream } from "../connection.ts";
+import type { ByteStream } from "../byte_stream.ts";
 
 /** Bytes of plaintext waiting for the reader above which the socket under it is not read. */
 const HIGH_WATER = 64 * 1024;

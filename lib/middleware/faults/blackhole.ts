@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { SinkHook } from "../../connection.ts";
+import type { SinkHook } from "../../sink_hook.ts";
 
 /**
  * Never writes: the first chunk's write stays pending until the connection is aborted, and then

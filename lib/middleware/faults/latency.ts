@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { SinkHook } from "../../connection.ts";
+import type { SinkHook } from "../../sink_hook.ts";
 import { sleep, writeAll } from "./_util.ts";
 
 /**

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Direction, SinkHook } from "../../connection.ts";
+import type { Direction, SinkHook } from "../../sink_hook.ts";
 import { checkMs, checkWhole } from "../../_util.ts";
 import type { FaultOptions } from "../faults.ts";
 import { bandwidth } from "./bandwidth.ts";

@@ -9,7 +9,8 @@
  * @module
  */
 
-import type { Connection, SinkHook } from "../../connection.ts";
+import type { Connection } from "../../connection.ts";
+import type { SinkHook } from "../../sink_hook.ts";
 import { writeAll } from "./_util.ts";
 
 /**
