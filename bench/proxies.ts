@@ -106,19 +106,42 @@ export async function nginxStreamModule(): Promise<string | null> {
  * @param options The upstream, the CPUs, and how many sockets it must hold.
  * @returns The running proxy.
  */
-export async function startProxy(target: Target, options: ProxyOptions): Promise<RunningProxy> {
+export function startProxy(target: Target, options: ProxyOptions): Promise<RunningProxy> {
   if (target === "direct") {
-    return { target, port: options.upstreamPort, pid: undefined, stop: () => Promise.resolve() };
+    const port = options.upstreamPort;
+    return Promise.resolve({ target, port, pid: undefined, stop: () => Promise.resolve() });
   }
+  return startInTempDir(
+    target,
+    target,
+    (port, dir) =>
+      target === "minginx" || target === "minginx-layers"
+        ? startMinginx(target, port, options)
+        : target === "nginx"
+        ? startNginx(port, options, dir)
+        : startHaproxy(port, options, dir),
+  );
+}
+
+/**
+ * Starts a proxy on a free port with a temporary directory of its own for its config and logs,
+ * and waits until it accepts connections; on failure, stops it and removes the directory.
+ *
+ * @param target Which proxy, for the report.
+ * @param name Its name in the directory's: `nginx`, `tls-nginx`.
+ * @param start Starts it on `port`, with `dir` for its files.
+ * @returns The running proxy; `stop()` also removes the directory.
+ */
+export async function startInTempDir(
+  target: Target,
+  name: string,
+  start: (port: number, dir: string) => Child | Promise<Child>,
+): Promise<RunningProxy> {
   const port = freePort();
-  const dir = await makeTempDir(`minginx-bench-${target}-`);
+  const dir = await makeTempDir(`minginx-bench-${name}-`);
   let child: Child | undefined;
   try {
-    child = target === "minginx" || target === "minginx-layers"
-      ? startMinginx(target, port, options)
-      : target === "nginx"
-      ? await startNginx(port, options, dir)
-      : await startHaproxy(port, options, dir);
+    child = await start(port, dir);
     await waitForAccept(port, child);
   } catch (error) {
     await child?.stop();

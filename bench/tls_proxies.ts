@@ -6,9 +6,9 @@
  * @module
  */
 
-import { freePort, HOST, waitForAccept } from "./net.ts";
-import { type RunningProxy, startNginxStream } from "./proxies.ts";
-import { type Child, makeTempDir, removeTempDir, spawn } from "./resources.ts";
+import { HOST } from "./net.ts";
+import { type RunningProxy, startInTempDir, startNginxStream } from "./proxies.ts";
+import { type Child, spawn } from "./resources.ts";
 
 /** The targets the TLS workload compares, in the order they run. */
 export const TLS_TARGETS = ["minginx", "nginx"] as const;
@@ -40,33 +40,16 @@ const REPO = new URL("..", import.meta.url).pathname;
  * @returns The running proxy.
  * @throws {Error} If it exits or does not accept in time; the message holds its output.
  */
-export async function startTlsProxy(
+export function startTlsProxy(
   target: TlsTarget,
   options: TlsProxyOptions,
 ): Promise<RunningProxy> {
-  const port = freePort();
-  const dir = await makeTempDir(`minginx-bench-tls-${target}-`);
-  let child: Child | undefined;
-  try {
-    child = target === "minginx"
-      ? startMinginx(port, options)
-      : await startNginx(port, options, dir);
-    await waitForAccept(port, child);
-  } catch (error) {
-    await child?.stop();
-    await removeTempDir(dir);
-    throw error;
-  }
-  const running = child;
-  return {
+  return startInTempDir(
     target,
-    port,
-    pid: running.pid,
-    async stop() {
-      await running.stop();
-      await removeTempDir(dir);
-    },
-  };
+    `tls-${target}`,
+    (port, dir) =>
+      target === "minginx" ? startMinginx(port, options) : startNginx(port, options, dir),
+  );
 }
 
 function startMinginx(port: number, options: TlsProxyOptions): Child {
