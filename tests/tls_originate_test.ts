@@ -100,3 +100,25 @@ Deno.test("forward() with tls ends with upstream_tls when the CA is not trusted"
   assert.equal(report.reason, "upstream_tls");
   assert.match(report.error ?? "", /UnknownIssuer|unknown issuer|certificate/i);
 });
+
+Deno.test("forward() with tls offers its ALPN list, and the upstream agrees on one", async () => {
+  const cert = read("a.test.crt");
+  const key = read("a.test.key");
+  using listener = Deno.listenTls({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert,
+    key,
+    alpnProtocols: ["h2", "http/1.1"],
+  });
+  const agreed = listener.accept().then(async (conn) => {
+    const { alpnProtocol } = await conn.handshake();
+    conn.close();
+    return alpnProtocol;
+  });
+  const address = { hostname: "127.0.0.1", port: listener.addr.port };
+  await using proxy = proxyTo(address, { caCerts: [CA], serverName: "a.test", alpn: ["http/1.1"] });
+  using client = await Deno.connect(proxy.proxy.address);
+  assert.equal(await agreed, "http/1.1");
+  assert.equal(await client.read(new Uint8Array(1)), null);
+});
