@@ -70,6 +70,8 @@ export interface ConnectedUpstream {
   conn: Deno.TcpConn;
   /** The candidate that accepted, as the balancer yielded it. */
   address: Address;
+  /** How many candidates were tried, this one included. */
+  attempts: number;
 }
 
 /**
@@ -147,7 +149,7 @@ export async function connectUpstream(
     signal.throwIfAborted();
     try {
       const conn = await connectOne(address, resolver, signal, timeout);
-      return { conn, address };
+      return { conn, address, attempts: attempts.length + 1 };
     } catch (error) {
       signal.throwIfAborted();
       attempts.push({ address, error });

@@ -5,13 +5,12 @@
  * @module
  */
 
-import { type Address, formatAddress } from "./address.ts";
+import type { Address } from "./address.ts";
 import { clientKey } from "./ip.ts";
 import { type ByteStream, closeQuietly } from "./byte_stream.ts";
 import type { Meter, Sink } from "./pipe.ts";
-import { type ConnectionReport, reasonOf } from "./report.ts";
+import { type ConnectionReport, reportOf } from "./report.ts";
 import type { Direction, SinkHook } from "./sink_hook.ts";
-import { messageOf } from "./_util.ts";
 
 /**
  * An accepted client connection on its way through the layers: the request type of a minginx
@@ -55,6 +54,10 @@ export class Connection {
   preread: Uint8Array | undefined;
   /** The TLS server name the client asked for, once a layer has read it. */
   serverName: string | undefined;
+  /** The ALPN protocol agreed, or those offered, once a layer has read it (see the report). */
+  alpn: string | undefined;
+  /** How many upstreams forward tried. */
+  connectAttempts = 0;
   /** Bytes forwarded from the client to the upstream, counted by the pipe. */
   readonly up: Meter = { bytes: 0 };
   /** Bytes forwarded from the upstream to the client, counted by the pipe. */
@@ -224,21 +227,8 @@ export class Connection {
     if (this.#report) return this.#report;
     this.#cause ??= cause;
     this.#close();
-    const report: ConnectionReport = {
-      id: this.id,
-      client: formatAddress(this.clientAddress),
-      upstream: this.upstreamAddress ? formatAddress(this.upstreamAddress) : null,
-      bytesUp: this.up.bytes,
-      bytesDown: this.down.bytes,
-      durationMs: Math.round(performance.now() - this.#startedAt),
-      reason: this.firstToFinish === "upstream" ? "upstream_closed" : "client_closed",
-    };
-    if (this.serverName !== undefined) report.serverName = this.serverName;
-    if (this.#cause !== undefined) {
-      report.reason = reasonOf(this.#cause);
-      report.error = messageOf(this.#cause);
-    }
-    return this.#report = report;
+    const durationMs = Math.round(performance.now() - this.#startedAt);
+    return this.#report = reportOf(this, durationMs, this.#cause);
   }
 
   #close(): void {

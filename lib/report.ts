@@ -5,6 +5,10 @@
  * @module
  */
 
+import { formatAddress } from "./address.ts";
+import type { Connection } from "./connection.ts";
+import { messageOf } from "./_util.ts";
+
 /**
  * Why a connection ended. One of a small fixed set, so that logs and metrics can count them:
  *
@@ -99,8 +103,19 @@ export interface ConnectionReport {
   durationMs: number;
   /** Why the connection ended. */
   reason: CloseReason;
+  /** The address the client connected to: the listener's own, whatever a PROXY header said. */
+  listener: string;
+  /** Which peer ended its sending first, or `null` if neither did before the end. */
+  closedFirst: "client" | "upstream" | null;
+  /** How many upstreams were tried; 0 if the connection ended before any was. */
+  connectAttempts: number;
   /** The TLS server name (SNI) the client asked for, when a layer read it. */
   serverName?: string;
+  /**
+   * The application protocol (ALPN) agreed with the client when TLS was terminated, or the ones it
+   * offered (comma-separated) when it was routed by SNI.
+   */
+  alpn?: string;
   /** The message of the error behind the reason, if one was. */
   error?: string;
 }
@@ -155,4 +170,55 @@ export class ConnectionError extends Error {
  */
 export function reasonOf(error: unknown): CloseReason {
   return error instanceof ConnectionError ? error.reason : "error";
+}
+
+/**
+ * The report of a connection that has ended: what it moved, where, and why it ended. A
+ * {@linkcode Connection} makes it once, in `end()`.
+ *
+ * @param connection The connection.
+ * @param durationMs Milliseconds from accept to close.
+ * @param cause Why it ended, if it did not end on its own; its close reason and message go in.
+ * @returns The report.
+ *
+ * @example A connection that ended before it reached an upstream
+ * ```ts
+ * import { Connection, ConnectionError, reportOf } from "@minginx/minginx";
+ * import assert from "node:assert/strict";
+ *
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * using client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * using accepted = await listener.accept();
+ * const connection = new Connection(7, accepted);
+ * const report = reportOf(connection, 12, new ConnectionError("denied", "Not on the list"));
+ * assert.equal(report.reason, "denied");
+ * assert.equal(report.upstream, null);
+ * assert.equal(report.connectAttempts, 0);
+ * ```
+ */
+export function reportOf(
+  connection: Connection,
+  durationMs: number,
+  cause: unknown,
+): ConnectionReport {
+  const { upstreamAddress, firstToFinish, serverName, alpn } = connection;
+  const report: ConnectionReport = {
+    id: connection.id,
+    listener: formatAddress(connection.socket.localAddr),
+    client: formatAddress(connection.clientAddress),
+    upstream: upstreamAddress ? formatAddress(upstreamAddress) : null,
+    bytesUp: connection.up.bytes,
+    bytesDown: connection.down.bytes,
+    durationMs,
+    reason: firstToFinish === "upstream" ? "upstream_closed" : "client_closed",
+    closedFirst: firstToFinish ?? null,
+    connectAttempts: connection.connectAttempts,
+  };
+  if (serverName !== undefined) report.serverName = serverName;
+  if (alpn !== undefined) report.alpn = alpn;
+  if (cause !== undefined) {
+    report.reason = reasonOf(cause);
+    report.error = messageOf(cause);
+  }
+  return report;
 }

@@ -13,6 +13,7 @@ import { Connection, type ConnectionReport, type Service } from "../mod.ts";
 export function fakeConnection(hostname: string, id = 1, port = 40_000): Connection {
   const client = {
     remoteAddr: { transport: "tcp", hostname, port },
+    localAddr: { transport: "tcp", hostname: "127.0.0.1", port: 8081 },
     close() {},
   } as unknown as Deno.TcpConn;
   return new Connection(id, client);

@@ -126,6 +126,7 @@ export function routeBySni(options: RouteBySniOptions): ConnectionService {
       );
       connection.preread = bytes;
       connection.serverName = hello.serverName;
+      if (hello.alpn.length > 0) connection.alpn = hello.alpn.join(",");
     } catch (error) {
       if (error instanceof ClientHelloError && error.problem === "not_tls") {
         if (!fallback) {

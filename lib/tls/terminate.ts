@@ -116,6 +116,7 @@ export function terminateTls(options: TerminateTlsOptions): Layer<Connection, Co
         return connection.end(error);
       }
       connection.serverName = (session as { servername?: string | false }).servername || undefined;
+      connection.alpn = session.alpnProtocol || undefined;
       return inner(connection);
     };
 }
