@@ -11,11 +11,12 @@ import { messageOf } from "./lib/_util.ts";
 import { type Address, formatAddress } from "./lib/address.ts";
 import { type CliOptions, parseCliArgs, UsageError } from "./lib/cli/args.ts";
 import { helpText } from "./lib/cli/help.ts";
-import { configureLogging, type LogLosses } from "./lib/cli/logging.ts";
+import { configureLogging, type LogLosses, reopenAccessLog } from "./lib/cli/logging.ts";
 import {
   checkNetPermissions,
   checkReadPermissions,
   checkWorkerPermissions,
+  checkWritePermission,
 } from "./lib/cli/preflight.ts";
 import { reloadCertificates, startProxy } from "./lib/cli/proxy.ts";
 import { type Proxies, WorkerGroup } from "./lib/cli/workers.ts";
@@ -68,8 +69,8 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
     try {
       config = withFlags(await loadConfig(options.config), options);
       // The file's process settings, unless flags gave them (withFlags saw to that).
-      const { logLevel, logFormat, workers } = config;
-      options = { ...options, logLevel, logFormat, workers };
+      const { logLevel, logFormat, workers, accessLog } = config;
+      options = { ...options, logLevel, logFormat, workers, accessLog };
       const shared = portZero(config, options);
       if (shared) throw new UsageError(shared);
     } catch (error) {
@@ -80,7 +81,8 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
   const { upstreams } = options;
   const { servers } = config ?? configFromFlags(options);
   const missing = await checkNetPermissions(netNeeds(servers)) ??
-    await checkReadPermissions(fileNeeds(servers));
+    await checkReadPermissions(fileNeeds(servers)) ??
+    await checkWritePermission(options.accessLog);
   if (missing) {
     console.error(missing);
     return 2;
@@ -92,7 +94,13 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
     return 2;
   }
 
-  const losses = await configureLogging(options.logLevel, options.logFormat);
+  let losses: LogLosses;
+  try {
+    losses = await configureLogging(options.logLevel, options.logFormat, options.accessLog);
+  } catch (error) {
+    console.error(messageOf(error));
+    return 1;
+  }
   let proxies: Proxies;
   try {
     proxies = config
@@ -145,9 +153,13 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
     ? () => running.reloadCertificates()
     : () => reloadCertificates(running.reloadCertificates?.bind(running));
   Deno.addSignalListener("SIGHUP", reload);
+  // SIGUSR2, not SIGUSR1: Deno takes SIGUSR1 for its inspector.
+  const reopen = () => void reopenLogs(proxies, log);
+  Deno.addSignalListener("SIGUSR2", reopen);
   await proxies.finished;
   for (const signal of SIGNALS) Deno.removeSignalListener(signal, shutdown.onSignal);
   Deno.removeSignalListener("SIGHUP", reload);
+  Deno.removeSignalListener("SIGUSR2", reopen);
   await shutdown.finished();
   log.info("Stopped");
   await dispose();
@@ -175,6 +187,19 @@ function onMainThread(options: CliOptions): Proxies {
     shutdown: (ms) => void server.shutdown(ms),
     stats: () => Promise.resolve([{ index: 1, ...counters() }]),
   };
+}
+
+/** Opens the access log file again, here and in each worker, after a rotation. */
+async function reopenLogs(proxies: Proxies, log: ReturnType<typeof getLogger>): Promise<void> {
+  try {
+    if (await reopenAccessLog()) log.info("Reopened the access log, as SIGUSR2 asks");
+    else log.warning("SIGUSR2 reopens the --access-log file; there is none");
+  } catch (error) {
+    log.error("Cannot reopen the access log, the old file stays in use: {error}", {
+      error: messageOf(error),
+    });
+  }
+  if (proxies instanceof WorkerGroup) proxies.reopenAccessLog();
 }
 
 /** Says, once logging has drained, how many lines it lost: a stuck log must not go unnoticed. */

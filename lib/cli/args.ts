@@ -43,6 +43,8 @@ export interface CliOptions extends LayerFlags, PoolFlags, EdgeFlags {
   logLevel: typeof LOG_LEVELS[number];
   /** How log lines look. */
   logFormat: typeof LOG_FORMATS[number];
+  /** `--access-log`: a file the access log goes to instead of standard error. */
+  accessLog?: string;
   /** How many Workers share the listening port; 1 runs the proxy on the main thread. */
   workers: number;
   /** `--config`: the config file to run, if any. */
@@ -93,6 +95,9 @@ export function parseCliArgs(args: string[]): CliOptions {
       drainTimeout: durationFlag(values, "drain-timeout", DEFAULTS.drainTimeout),
       logLevel: oneOf(values["log-level"] ?? DEFAULTS.logLevel, LOG_LEVELS, "--log-level"),
       logFormat: oneOf(values["log-format"] ?? DEFAULTS.logFormat, LOG_FORMATS, "--log-format"),
+      ...(values["access-log"] === undefined
+        ? {}
+        : { accessLog: accessLogFlag(values["access-log"]) }),
       workers: workersFlag(values.workers),
       ...parseLayerFlags(values, tokens),
       ...parseEdgeFlags(values),
@@ -129,6 +134,7 @@ function parseFlags(args: string[]) {
         "drain-timeout": { type: "string" },
         "log-level": { type: "string" },
         "log-format": { type: "string" },
+        "access-log": { type: "string" },
         workers: { type: "string", short: "w" },
         config: { type: "string", short: "c" },
         watch: { type: "boolean" },
@@ -183,4 +189,9 @@ function oneOf<T extends string>(value: string, allowed: readonly T[], flag: str
   if ((allowed as readonly string[]).includes(value)) return value as T;
   const list = `${allowed.slice(0, -1).join(", ")} or ${allowed.at(-1)}`;
   throw new UsageError(`Cannot parse ${flag} "${value}": expected ${list}`);
+}
+
+function accessLogFlag(path: string): string {
+  if (path === "") throw new UsageError('Cannot parse --access-log "": expected a file path');
+  return path;
 }

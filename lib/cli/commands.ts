@@ -75,6 +75,7 @@ async function permissions(args: string[]): Promise<number> {
     needs: netNeeds(config.servers),
     configFile: options.config,
     files: fileNeeds(config.servers),
+    accessLog: config.accessLog,
     args,
     workers: options.workers,
     codeDir: fileURLToPath(new URL("../", import.meta.url)).replace(/\/$/, ""),

@@ -59,14 +59,26 @@ const SERVER_FLAGS: Record<string, [keyof ServerConfig, string?]> = {
   queue: ["maxConnections", "queue"],
   "queue-timeout": ["maxConnections", "queueTimeout"],
   fault: ["faults"],
+  "tls-cert": ["tls"],
+  "tls-key": ["tls"],
+  "tls-alpn": ["tlsAlpn"],
+  "handshake-timeout": ["handshakeTimeout"],
+  "upstream-tls": ["upstreamTls"],
+  "upstream-tls-ca": ["upstreamTls"],
+  "upstream-tls-name": ["upstreamTls"],
+  "upstream-tls-alpn": ["upstreamTls"],
+  sni: ["sni"],
+  "sni-fallback": ["sniFallback"],
+  "send-proxy": ["sendProxy"],
+  "accept-proxy": ["acceptProxy"],
 };
 
 /**
  * The config with the flags given on the command line laid over it. Server flags override the
  * file's only server; with several servers they are a usage error. A flag for a part of a setting
  * (`--health-interval`, `--queue`, `--rate-burst`, ...) changes that part of the file's setting
- * and keeps the rest. `--drain-timeout`, `--log-level`, `--log-format` and `--workers` override
- * the file's top-level settings.
+ * and keeps the rest. `--drain-timeout`, `--log-level`, `--log-format`, `--access-log` and
+ * `--workers` override the file's top-level settings.
  *
  * @param config The file's config.
  * @param options The command line.
@@ -82,7 +94,9 @@ export function withFlags(config: Config, options: CliOptions): Config {
     logLevel: given("log-level") ? options.logLevel : config.logLevel,
     logFormat: given("log-format") ? options.logFormat : config.logFormat,
     workers: given("workers") ? options.workers : config.workers,
+    accessLog: given("access-log") ? options.accessLog : config.accessLog,
   };
+  if (config.accessLog === undefined) delete config.accessLog;
   if (flags.length === 0) return config;
   if (config.servers.length > 1) {
     throw new UsageError(
@@ -115,6 +129,7 @@ export function configFromFlags(options: CliOptions): Config {
     logLevel: options.logLevel,
     logFormat: options.logFormat,
     workers: options.workers,
+    ...(options.accessLog === undefined ? {} : { accessLog: options.accessLog }),
     servers: [{
       ...options,
       name: "default",

@@ -38,6 +38,9 @@ Options:
       --log-level LEVEL           ${LOG_LEVELS.join(", ")} (default: ${DEFAULTS.logLevel})
       --log-format FORMAT         pretty, or json for one JSON object a line
                                   (default: ${DEFAULTS.logFormat})
+      --access-log FILE           Append the access log (a line a connection, every level) to
+                                  FILE instead of standard error; needs --allow-write=FILE.
+                                  SIGUSR2 reopens it, for log rotation
 
 Balancing, health and failover (see README.md):
   -b, --balance NAME              ${Object.keys(ALGORITHMS).join(", ")}

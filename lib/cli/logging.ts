@@ -15,6 +15,7 @@ import {
   type TextFormatter,
 } from "@logtape/logtape";
 import type { CliOptions } from "./args.ts";
+import { LogFile } from "./log_file.ts";
 
 /** What logging could not deliver while the CLI ran, for one line at exit. */
 export interface LogLosses {
@@ -26,7 +27,8 @@ export interface LogLosses {
 
 /**
  * Sends everything under the `minginx` category at `level` or above to standard error.
- * Needs no permission: no environment variable or file is read.
+ * Needs no permission: no environment variable or file is read. With `accessLog`, the access
+ * log's lines go to that file instead (appended; `--allow-write` for it), at every level.
  *
  * Lines are buffered and written every 100 ms, off the connection path, all waiting lines in one
  * write (a write per line cannot keep up with thousands of connections ending at once). If
@@ -37,24 +39,51 @@ export interface LogLosses {
  * @param level The lowest level logged.
  * @param format `pretty` for lines a person reads (coloured on a terminal), `json` for one JSON
  * object a line.
+ * @param accessLog A file for the access log (`--access-log`), if any.
  * @returns Counters of the lines lost so far.
+ * @throws If the access log cannot be opened; the message names it.
  */
 export async function configureLogging(
   level: CliOptions["logLevel"],
   format: CliOptions["logFormat"],
+  accessLog?: string,
 ): Promise<LogLosses> {
   const losses: LogLosses = { dropped: 0, failed: 0 };
-  await configure({
-    reset: true,
-    sinks: {
-      stderr: batchedStderr(formatterFor(format), losses),
-    },
-    loggers: [
-      { category: ["minginx"], lowestLevel: level, sinks: ["stderr"] },
-      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["stderr"] },
-    ],
-  });
+  const formatter = formatterFor(format);
+  const sinks: Record<string, Sink> = { stderr: batched(formatter, losses, writeStderr) };
+  const loggers: Parameters<typeof configure>[0]["loggers"] = [
+    { category: ["minginx"], lowestLevel: level, sinks: ["stderr"] },
+    { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["stderr"] },
+  ];
+  accessFile = undefined;
+  if (accessLog !== undefined) {
+    const file = accessFile = new LogFile(accessLog);
+    const plain = format === "json" ? jsonLinesFormatter : getTextFormatter(TEXT_OPTIONS);
+    sinks.access = batched(plain, losses, (bytes) => file.write(bytes), () => file.close());
+    loggers.push({
+      category: ["minginx", "access"],
+      lowestLevel: "info", // every connection's line, whatever --log-level says
+      sinks: ["access"],
+      parentSinks: "override",
+    });
+  }
+  await configure({ reset: true, sinks, loggers });
   return losses;
+}
+
+let accessFile: LogFile | undefined;
+
+/**
+ * Opens the `--access-log` file again, as SIGUSR2 asks after a rotation; does nothing without
+ * one.
+ *
+ * @returns Whether there was a file to reopen.
+ * @throws The error of opening it; the old file then stays in use.
+ */
+export async function reopenAccessLog(): Promise<boolean> {
+  if (!accessFile) return false;
+  await accessFile.reopen();
+  return true;
 }
 
 /** The most log lines that wait for standard error; about 2 MB of text. */
@@ -62,7 +91,12 @@ export const MAX_WAITING_LINES = 10_000;
 const FLUSH_MS = 100;
 
 /** A sink that writes what waited in one write every {@linkcode FLUSH_MS}, one write at a time. */
-function batchedStderr(formatter: TextFormatter, losses: LogLosses): Sink & AsyncDisposable {
+function batched(
+  formatter: TextFormatter,
+  losses: LogLosses,
+  writeAll: (bytes: Uint8Array) => Promise<void>,
+  close?: () => Promise<void>,
+): Sink & AsyncDisposable {
   const encoder = new TextEncoder();
   let waiting: string[] = [];
   let writing: Promise<void> | undefined;
@@ -101,18 +135,22 @@ function batchedStderr(formatter: TextFormatter, losses: LogLosses): Sink & Asyn
       await writing;
       flush();
       await writing;
+      await close?.();
     },
   });
 }
 
-async function writeAll(bytes: Uint8Array): Promise<void> {
+async function writeStderr(bytes: Uint8Array): Promise<void> {
   for (let written = 0; written < bytes.length;) {
     written += await Deno.stderr.write(bytes.subarray(written));
   }
 }
 
+const TEXT_OPTIONS = { timestamp: "date-time-tz", category: ".", value: "bare" } as const;
+
 function formatterFor(format: CliOptions["logFormat"]): TextFormatter {
   if (format === "json") return jsonLinesFormatter;
-  const options = { timestamp: "date-time-tz", category: ".", value: "bare" } as const;
-  return Deno.stderr.isTerminal() ? getAnsiColorFormatter(options) : getTextFormatter(options);
+  return Deno.stderr.isTerminal()
+    ? getAnsiColorFormatter(TEXT_OPTIONS)
+    : getTextFormatter(TEXT_OPTIONS);
 }

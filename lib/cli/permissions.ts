@@ -61,6 +61,8 @@ export interface PermissionsRequest {
   configFile?: string;
   /** Other files read at startup and on every reload: TLS certificates, keys, CA files. */
   files?: string[];
+  /** The access log file, which is written. */
+  accessLog?: string;
   /** The arguments to run with, after `main.ts`. */
   args: string[];
   /** More than 1 adds what workers need. */
@@ -77,22 +79,27 @@ export interface PermissionsRequest {
  * @returns Lines ending in a newline.
  */
 export function permissionsText(request: PermissionsRequest): string {
-  const { needs, configFile, args, workers, codeDir, files = [] } = request;
+  const { needs, configFile, args, workers, codeDir, files = [], accessLog } = request;
   const net = allowNetFlag(needs);
   const readable = [...(configFile === undefined ? [] : [configFile]), ...files];
   const read = readable.length === 0 ? [] : [`--allow-read=${readable.join(",")}`];
   const unstable = workers > 1 ? ["--unstable-net"] : [];
   const workerRead = workers > 1 ? [`--allow-read=${[codeDir, ...readable].join(",")}`] : read;
+  const write = accessLog === undefined ? [] : [`--allow-write=${accessLog}`];
   const hostnames = needs.filter(({ address }) => !/^[0-9.]+$|:/.test(address.hostname));
   const lines = [
     net,
     ...read,
+    ...write,
     "",
-    `deno run ${[net, ...workerRead, ...unstable, "main.ts", ...args].map(quote).join(" ")}`,
+    `deno run ${
+      [net, ...workerRead, ...write, ...unstable, "main.ts", ...args].map(quote).join(" ")
+    }`,
     `deno compile ${
       [
         net,
         ...read,
+        ...write,
         ...unstable,
         ...(workers > 1 ? ["--include", "lib/cli/worker.ts"] : []),
         "--output",

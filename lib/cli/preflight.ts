@@ -91,3 +91,16 @@ export async function checkReadPermissions(paths: readonly string[]): Promise<st
   return `Missing read permission for ${missing.join(", ")} (TLS files): run with ` +
     `--allow-read=${missing.join(",")}`;
 }
+
+/**
+ * Checks that the process may write the access log file, if there is one.
+ *
+ * @param path The `--access-log` file, if any.
+ * @returns `undefined`, or one line naming the flag that would grant it.
+ */
+export async function checkWritePermission(path: string | undefined): Promise<string | undefined> {
+  if (path === undefined) return undefined;
+  const { state } = await Deno.permissions.query({ name: "write", path });
+  if (state === "granted") return undefined;
+  return `Missing write permission for the access log ${path}: run with --allow-write=${path}`;
+}

@@ -8,7 +8,7 @@
 import { dispose, getLogger } from "@logtape/logtape";
 import { messageOf } from "../_util.ts";
 import { formatDuration } from "../duration.ts";
-import { configureLogging, type LogLosses } from "./logging.ts";
+import { configureLogging, type LogLosses, reopenAccessLog } from "./logging.ts";
 import { type CliProxy, type ProxyCounters, reloadCertificates, startProxy } from "./proxy.ts";
 import { type ReloadChanges, Runtime } from "./runtime.ts";
 import type { Config } from "../config/config.ts";
@@ -68,6 +68,14 @@ scope.onmessage = async ({ data: message }) => {
     case "reload":
       reload(message.config);
       return;
+    case "reopen-log":
+      reopenAccessLog().catch((error) =>
+        log.error("Worker {worker}: cannot reopen the access log: {error}", {
+          worker: index,
+          error: messageOf(error),
+        })
+      );
+      return;
     case "reload-tls":
       reloadCertificates(proxy?.reloadCertificates, `Worker ${index}: `);
       return;
@@ -84,7 +92,7 @@ function stats(): WorkerStats {
 async function start(message: ToWorker & { type: "start" }): Promise<void> {
   const { index: n, count, options, config } = message;
   index = n;
-  losses = await configureLogging(options.logLevel, options.logFormat);
+  losses = await configureLogging(options.logLevel, options.logFormat, options.accessLog);
   const sharing = { reusePort: true, connectionIds: { first: n, step: count }, workers: count };
   try {
     proxy = config

@@ -17,6 +17,7 @@ export type ToWorker =
   | { type: "drain"; ms: number }
   | { type: "reload"; config: Config }
   | { type: "reload-tls" }
+  | { type: "reopen-log" }
   | { type: "stats" };
 
 /** A message from a worker to the main thread. */

@@ -149,6 +149,11 @@ export class WorkerGroup implements Proxies {
     return promise;
   }
 
+  /** Has each worker open the `--access-log` file again; each logs how that went. */
+  reopenAccessLog(): void {
+    for (const worker of this.#workers) worker?.postMessage({ type: "reopen-log" });
+  }
+
   /** Has each worker read the `--tls-cert` files again; each logs how that went. */
   reloadCertificates(): void {
     for (const worker of this.#workers) worker?.postMessage({ type: "reload-tls" });

@@ -19,7 +19,7 @@ export interface Keys {
  */
 export const CONFIG_KEYS = {
   "": {
-    keys: ["$schema", "drainTimeout", "logLevel", "logFormat", "workers", "servers"],
+    keys: ["$schema", "drainTimeout", "logLevel", "logFormat", "accessLog", "workers", "servers"],
     required: ["servers"],
   },
   "servers[]": {

@@ -91,6 +91,8 @@ export interface Config {
   logLevel: typeof LOG_LEVELS[number];
   /** How log lines look; read at startup only. */
   logFormat: typeof LOG_FORMATS[number];
+  /** A file the access log goes to instead of standard error; read at startup only. */
+  accessLog?: string;
   /** How many workers share the ports; read at startup only. */
   workers: number;
   /** The servers, one or more. */
@@ -110,7 +112,8 @@ export interface Config {
  * assert.throws(() => validateConfig({ servers: [{ listen: "127.0.0.1:8081" }], x: 1 }), (error) => {
  *   assert.ok(error instanceof ConfigError);
  *   assert.deepEqual(error.issues, [
- *     'x: unknown key; expected "$schema", "drainTimeout", "logLevel", "logFormat", "workers" or "servers"',
+ *     'x: unknown key; expected "$schema", "drainTimeout", "logLevel", "logFormat", ' +
+ *       '"accessLog", "workers" or "servers"',
  *     'servers[0]: missing "upstreams"',
  *   ]);
  *   return true;

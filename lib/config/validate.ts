@@ -60,12 +60,15 @@ export function validateConfig(value: unknown): Config {
   const drainTimeout = read("drainTimeout", c.duration(), DEFAULTS.drainTimeout);
   const logLevel = read("logLevel", c.oneOf(LOG_LEVELS), DEFAULTS.logLevel);
   const logFormat = read("logFormat", c.oneOf(LOG_FORMATS), DEFAULTS.logFormat);
+  const accessLog = read("accessLog", c.string("a file path"), undefined);
   const workers = read("workers", (v, p) => workersOf(c, v, p), DEFAULTS.workers);
   const seen = { listen: new Map<string, string>(), name: new Map<string, string>() };
   const servers = read("servers", c.list("server"), [])
     .map((server, i) => serverOf(c, server, join("servers", i), i, seen));
   if (c.issues.length > 0) throw new ConfigError(c.issues);
-  return { drainTimeout, logLevel, logFormat, workers, servers };
+  const config: Config = { drainTimeout, logLevel, logFormat, workers, servers };
+  if (accessLog !== undefined) config.accessLog = accessLog;
+  return config;
 }
 
 function workersOf(c: Checker, value: unknown, path: string): number | undefined {

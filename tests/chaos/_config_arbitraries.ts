@@ -273,6 +273,11 @@ export const config = objectOf({
   drainTimeout: durationField(false),
   logLevel: oneOf(LOG_LEVELS),
   logFormat: oneOf(LOG_FORMATS),
+  accessLog: mostly(
+    ok(fc.constantFrom("access.log", "/var/log/a b")),
+    shape(fc.constant("")),
+    wrong(isString),
+  ),
   workers: mostly(
     ok(fc.oneof(fc.integer({ min: 1, max: 256 }), fc.constant("auto"))),
     shape(fc.constantFrom(0, 257, -1, 1.5, "AUTO", "2")),
