@@ -23,6 +23,7 @@ export class SeriesMap<Child> {
   readonly #names: readonly string[];
   readonly #max: number;
   readonly #create: () => Child;
+  readonly #overflowKey: string;
   readonly #series = new Map<string, Series<Child>>();
   #only: Child | undefined;
 
@@ -45,6 +46,7 @@ export class SeriesMap<Child> {
     this.#names = names;
     this.#max = checkWhole(maxSeries ?? DEFAULT_MAX_SERIES, "maxSeries", 1, " of series");
     this.#create = create;
+    this.#overflowKey = seriesKey(names.map(() => OVERFLOW_LABEL_VALUE));
     if (names.length === 0) this.#only = this.#add("", []);
   }
 
@@ -133,13 +135,11 @@ export class SeriesMap<Child> {
   }
 
   #add(key: string, values: readonly string[]): Child {
-    if (this.#series.size >= this.#max) {
-      const overflow = this.#names.map(() => OVERFLOW_LABEL_VALUE);
-      const overflowKey = seriesKey(overflow);
-      const found = this.#series.get(overflowKey);
-      if (found) return found.child;
-      key = overflowKey;
-      values = overflow;
+    const overflow = this.#series.get(this.#overflowKey);
+    if (this.#series.size - (overflow === undefined ? 0 : 1) >= this.#max) {
+      if (overflow !== undefined) return overflow.child;
+      key = this.#overflowKey;
+      values = this.#names.map(() => OVERFLOW_LABEL_VALUE);
     }
     const labels = values.length === 0 ? "" : `{${formatLabels(this.#names, values)}}`;
     const series = { labels, child: this.#create() };
@@ -158,7 +158,9 @@ export class SeriesMap<Child> {
       ? "no labels"
       : `a string value for each of ${this.#names.join(", ")} and no other`;
     return new TypeError(
-      `Cannot use labels ${JSON.stringify(labels)} for metric "${this.#metric}": expected ${expected}`,
+      `Cannot use labels ${
+        JSON.stringify(labels)
+      } for metric "${this.#metric}": expected ${expected}`,
     );
   }
 }

@@ -113,7 +113,9 @@ export function formatValue(value: number): string {
  */
 export function seriesKey(values: readonly string[]): string {
   let key = "";
-  for (let i = 0; i < values.length; i++) key += i === 0 ? keyPart(values[i]) : "\0" + keyPart(values[i]);
+  for (let i = 0; i < values.length; i++) {
+    key += i === 0 ? keyPart(values[i]) : "\0" + keyPart(values[i]);
+  }
   return key;
 }
 
@@ -126,4 +128,26 @@ export function seriesKey(values: readonly string[]): string {
 export function keyPart(value: string): string {
   if (!value.includes("\0") && !value.includes("\\")) return value;
   return value.replaceAll("\\", "\\\\").replaceAll("\0", "\\0");
+}
+
+/**
+ * Checks a histogram's bucket bounds: finite and increasing; a last `Infinity` is dropped, as the
+ * `+Inf` bucket is always there.
+ *
+ * @param buckets The bounds.
+ * @param name The histogram's name, for the message.
+ * @returns The finite bounds, frozen.
+ * @throws {RangeError} `Cannot use buckets [2,1] for histogram "h": expected finite numbers ...`.
+ */
+export function checkBuckets(buckets: readonly number[], name: string): readonly number[] {
+  const bounds = Array.isArray(buckets) ? [...buckets] : [NaN];
+  if (bounds.at(-1) === Infinity) bounds.pop();
+  bounds.forEach((bound, i) => {
+    if (typeof bound !== "number" || !Number.isFinite(bound) || (i > 0 && bound <= bounds[i - 1])) {
+      throw new RangeError(
+        `Cannot use buckets [${buckets}] for histogram "${name}": expected finite numbers in increasing order`,
+      );
+    }
+  });
+  return Object.freeze(bounds);
 }

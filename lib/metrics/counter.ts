@@ -69,10 +69,11 @@ export class CounterChild {
  * accepted.inc({ listener: "web" }, 2);
  * assert.equal(
  *   accepted.render(),
- *   `# HELP minginx_connections_accepted_total Connections accepted, by listener.
- * # TYPE minginx_connections_accepted_total counter
- * minginx_connections_accepted_total{listener="web"} 3
- * `,
+ *   [
+ *     "# HELP minginx_connections_accepted_total Connections accepted, by listener.",
+ *     "# TYPE minginx_connections_accepted_total counter",
+ *     "minginx_connections_accepted_total{listener=\"web\"} 3",
+ *   ].map((line) => `${line}\n`).join(""),
  * );
  * assert.throws(() => new Counter({ name: "accepted", help: "" }), TypeError);
  * ```
@@ -100,8 +101,12 @@ export class Counter implements Metric {
     this.name = checkMetricName(options.name, "counter");
     this.help = String(options.help);
     this.labelNames = checkLabelNames(options.labelNames ?? [], this.name);
-    this.#series = new SeriesMap(this.name, this.labelNames, options.maxSeries, () =>
-      new CounterChild());
+    this.#series = new SeriesMap(
+      this.name,
+      this.labelNames,
+      options.maxSeries,
+      () => new CounterChild(),
+    );
   }
 
   /** How many series it has, the overflow included. */

@@ -87,11 +87,12 @@ export class GaugeChild {
  * up.set({ pool: "web", upstream: "10.0.0.1:80" }, 1);
  * assert.equal(
  *   up.render(),
- *   `# HELP minginx_upstream_up Whether the upstream takes connections (1) or not (0).
- * # TYPE minginx_upstream_up gauge
- * minginx_upstream_up{pool="web",upstream="10.0.0.1:80"} 1
- * minginx_upstream_up{pool="web",upstream="10.0.0.2:80"} 0
- * `,
+ *   [
+ *     "# HELP minginx_upstream_up Whether the upstream takes connections (1) or not (0).",
+ *     "# TYPE minginx_upstream_up gauge",
+ *     "minginx_upstream_up{pool=\"web\",upstream=\"10.0.0.1:80\"} 1",
+ *     "minginx_upstream_up{pool=\"web\",upstream=\"10.0.0.2:80\"} 0",
+ *   ].map((line) => `${line}\n`).join(""),
  * );
  * ```
  */
@@ -117,8 +118,12 @@ export class Gauge implements Metric {
     this.name = checkMetricName(options.name, "gauge");
     this.help = String(options.help);
     this.labelNames = checkLabelNames(options.labelNames ?? [], this.name);
-    this.#series = new SeriesMap(this.name, this.labelNames, options.maxSeries, () =>
-      new GaugeChild());
+    this.#series = new SeriesMap(
+      this.name,
+      this.labelNames,
+      options.maxSeries,
+      () => new GaugeChild(),
+    );
   }
 
   /** How many series it has, the overflow included. */

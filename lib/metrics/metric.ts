@@ -38,8 +38,9 @@ export const OVERFLOW_LABEL_VALUE = "other";
  * Options for a {@linkcode Counter}, a {@linkcode Gauge} or a {@linkcode Histogram}.
  *
  * A metric keeps one series for each tuple of label values it has seen, up to `maxSeries`. After
- * that, a new tuple goes to a single overflow series whose every label is `"other"`, so that a
- * scrape stays small whatever the traffic. Labels should name things of which there are few (a
+ * that, a new tuple goes to a single overflow series whose every label is `"other"` (a tuple that
+ * is `"other"` throughout shares it, and does not count toward the cap), so that a scrape stays
+ * small whatever the traffic. Removing a series frees its place. Labels should name things of which there are few (a
  * pool, an upstream, a close reason), never a client's address.
  *
  * @example A counter with a small cap
