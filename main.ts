@@ -193,7 +193,7 @@ function onMainThread(options: CliOptions): Proxies {
 async function reopenLogs(proxies: Proxies, log: ReturnType<typeof getLogger>): Promise<void> {
   try {
     if (await reopenAccessLog()) log.info("Reopened the access log, as SIGUSR2 asks");
-    else log.warning("SIGUSR2 reopens the --access-log file; there is none");
+    else log.debug("SIGUSR2 reopens the --access-log file; there is none");
   } catch (error) {
     log.error("Cannot reopen the access log, the old file stays in use: {error}", {
       error: messageOf(error),
