@@ -7,7 +7,7 @@ import { heapAfterGc } from "./_harness.ts";
 /** Cases each parser is tried on. */
 export const RUNS = 100_000;
 /** The longest one call may take: a parser slower than this on small input is backtracking. */
-export const SLOW_MS = 50;
+export const SLOW_MS = 100;
 /** How much the heap may grow, after a full GC, across one parser's run. */
 export const HEAP_BOUND = 16 * 2 ** 20;
 
