@@ -44,3 +44,16 @@ export function closeQuietly(stream: ByteStream): void {
     // The peer's reset already freed it: nothing left to close.
   }
 }
+
+/**
+ * Writes all of `bytes` to `sink`, however many calls it takes: a socket's or a file's `write()`
+ * may take part of them.
+ *
+ * @param sink Where the bytes go.
+ * @param bytes The bytes; the caller must not reuse their buffer until this settles.
+ * @throws Whatever the sink throws.
+ */
+export async function writeAll(sink: Sink, bytes: Uint8Array): Promise<void> {
+  let written = await sink.write(bytes);
+  while (written < bytes.length) written += await sink.write(bytes.subarray(written));
+}

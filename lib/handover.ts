@@ -6,7 +6,7 @@
  */
 
 import type { Address } from "./address.ts";
-import type { ByteStream } from "./byte_stream.ts";
+import { type ByteStream, writeAll } from "./byte_stream.ts";
 import type { Connection } from "./connection.ts";
 import { encodeProxyHeader } from "./proxy_protocol/encode.ts";
 import { ConnectionError } from "./report.ts";
@@ -98,8 +98,7 @@ export async function handover(
 
 async function writeOrFail(sink: Pick<ByteStream, "write">, bytes: Uint8Array, what: string) {
   try {
-    let written = 0;
-    while (written < bytes.length) written += await sink.write(bytes.subarray(written));
+    await writeAll(sink, bytes);
   } catch (error) {
     throw new ConnectionError(
       "upstream_reset",

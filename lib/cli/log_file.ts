@@ -5,6 +5,8 @@
  * @module
  */
 
+import { writeAll } from "../byte_stream.ts";
+
 /** An append-only log file that can be reopened under the same path. */
 export class LogFile {
   /** Where it is. */
@@ -30,12 +32,8 @@ export class LogFile {
    * @param bytes What to append.
    */
   write(bytes: Uint8Array): Promise<void> {
-    const writing = this.#writing.then(async () => {
-      const file = this.#file; // a reopen meanwhile does not split these bytes over two files
-      for (let written = 0; written < bytes.length;) {
-        written += await file.write(bytes.subarray(written));
-      }
-    });
+    // The file as it is when the write starts: a reopen meanwhile does not split the bytes.
+    const writing = this.#writing.then(() => writeAll(this.#file, bytes));
     this.#writing = writing.catch(() => {});
     return writing;
   }

@@ -15,6 +15,7 @@ import {
   type TextFormatter,
 } from "@logtape/logtape";
 import type { CliOptions } from "./args.ts";
+import { writeAll } from "../byte_stream.ts";
 import { LogFile } from "./log_file.ts";
 
 /** What logging could not deliver while the CLI ran, for one line at exit. */
@@ -140,10 +141,8 @@ function batched(
   });
 }
 
-async function writeStderr(bytes: Uint8Array): Promise<void> {
-  for (let written = 0; written < bytes.length;) {
-    written += await Deno.stderr.write(bytes.subarray(written));
-  }
+function writeStderr(bytes: Uint8Array): Promise<void> {
+  return writeAll(Deno.stderr, bytes);
 }
 
 const TEXT_OPTIONS = { timestamp: "date-time-tz", category: ".", value: "bare" } as const;

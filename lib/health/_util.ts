@@ -5,6 +5,7 @@
  */
 
 import type { Address } from "../address.ts";
+import { closeQuietly } from "../byte_stream.ts";
 
 /**
  * Connects to `upstream`, runs `use` on the connection, and closes it. An abort of `signal` closes
@@ -35,18 +36,6 @@ export async function withConnection<T>(
     signal.removeEventListener("abort", onAbort);
     closeQuietly(conn);
   }
-}
-
-/** Closes a connection, ignoring that it may be closed already. */
-export function closeQuietly(conn: Deno.Conn): void {
-  try {
-    conn.close();
-  } catch { /* closed already */ }
-}
-
-/** Writes all of `bytes`, however many calls it takes. */
-export async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  for (let off = 0; off < bytes.length;) off += await conn.write(bytes.subarray(off));
 }
 
 /**

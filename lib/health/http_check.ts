@@ -6,7 +6,8 @@
 
 import { formatAddress } from "../address.ts";
 import type { HealthCheck } from "./check.ts";
-import { excerpt, formatBytes, readUntil, withConnection, writeAll } from "./_util.ts";
+import { excerpt, formatBytes, readUntil, withConnection } from "./_util.ts";
+import { writeAll } from "../byte_stream.ts";
 
 /**
  * A status code, or an inclusive range of them such as `[200, 299]`.

@@ -6,14 +6,8 @@
 
 import { checkWhole } from "../_util.ts";
 import type { HealthCheck } from "./check.ts";
-import {
-  excerpt,
-  formatBytes,
-  indexOfBytes,
-  readUntil,
-  withConnection,
-  writeAll,
-} from "./_util.ts";
+import { excerpt, formatBytes, indexOfBytes, readUntil, withConnection } from "./_util.ts";
+import { writeAll } from "../byte_stream.ts";
 
 /**
  * Options for {@linkcode sendExpectCheck}.

@@ -7,7 +7,7 @@
  */
 
 import { Duplex } from "node:stream";
-import type { ByteStream } from "../byte_stream.ts";
+import { type ByteStream, writeAll } from "../byte_stream.ts";
 import type { ReadGate } from "./socket_stream.ts";
 
 /** The first read's size: a ClientHello, or a small request, fits. */
@@ -73,9 +73,4 @@ export function connDuplex(conn: ByteStream, preread?: Uint8Array, gate?: ReadGa
     }
   }
   return duplex;
-}
-
-async function writeAll(conn: ByteStream, bytes: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < bytes.length) written += await conn.write(bytes.subarray(written));
 }

@@ -5,7 +5,6 @@
  * @module
  */
 
-import type { Sink } from "../../pipe.ts";
 
 /**
  * Waits `ms` milliseconds, or less if `signal` aborts first: then it rejects with the signal's
@@ -31,18 +30,4 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener("abort", aborted, { once: true });
   });
-}
-
-/**
- * Writes all of `bytes` to `sink`, however many calls it takes. A fault writes a whole chunk (or
- * piece) itself, so that the pipe never writes a remainder that would go through the fault again.
- *
- * @param sink Where the bytes go.
- * @param bytes The bytes; the caller must not reuse their buffer until this settles.
- * @returns A promise that resolves once the sink has taken every byte.
- * @throws Whatever the sink throws.
- */
-export async function writeAll(sink: Sink, bytes: Uint8Array): Promise<void> {
-  let written = await sink.write(bytes);
-  while (written < bytes.length) written += await sink.write(bytes.subarray(written));
 }

@@ -5,7 +5,8 @@
  */
 
 import type { SinkHook } from "../../sink_hook.ts";
-import { sleep, writeAll } from "./_util.ts";
+import { writeAll } from "../../byte_stream.ts";
+import { sleep } from "./_util.ts";
 
 /** How much traffic one piece carries: 50 ms of it, so the rate is smooth at that scale. */
 const PIECE_MS = 50;

@@ -5,7 +5,8 @@
  */
 
 import type { SinkHook } from "../../sink_hook.ts";
-import { sleep, writeAll } from "./_util.ts";
+import { writeAll } from "../../byte_stream.ts";
+import { sleep } from "./_util.ts";
 
 /**
  * Holds each chunk for `ms` plus or minus up to `jitter` milliseconds (uniformly, never below 0)

@@ -11,7 +11,7 @@
 
 import type { Connection } from "../../connection.ts";
 import type { SinkHook } from "../../sink_hook.ts";
-import { writeAll } from "./_util.ts";
+import { writeAll } from "../../byte_stream.ts";
 
 /**
  * Lets exactly `limit` bytes through in one direction, then aborts the connection with the error

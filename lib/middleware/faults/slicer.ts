@@ -5,7 +5,8 @@
  */
 
 import type { SinkHook } from "../../sink_hook.ts";
-import { sleep, writeAll } from "./_util.ts";
+import { writeAll } from "../../byte_stream.ts";
+import { sleep } from "./_util.ts";
 
 /**
  * Writes each chunk as pieces of `size` bytes (the last one of a chunk may be shorter), at least
