@@ -51,3 +51,20 @@ export function checkWhole(value: number, what: string, min: number, unit = ""):
   }
   return value;
 }
+
+/**
+ * The same error, said where it happened: an error of the same class (so `instanceof
+ * Deno.errors.NotFound` still holds) whose message is `what`, then `: `, then the original's, with
+ * the original as `cause`. A permission error (`NotCapable`) already names what it needs and is
+ * returned as it is, and so is anything that is not an `Error`.
+ *
+ * @param error What was thrown.
+ * @param what Where: `Cannot read TLS certificate "a.crt"`.
+ * @param detail The original's message, or something clearer in its place.
+ * @returns The error to throw.
+ */
+export function withContext(error: unknown, what: string, detail?: string): unknown {
+  if (!(error instanceof Error) || error instanceof Deno.errors.NotCapable) return error;
+  const ErrorClass = error.constructor as new (message: string, options: ErrorOptions) => Error;
+  return new ErrorClass(`${what}: ${detail ?? error.message}`, { cause: error });
+}

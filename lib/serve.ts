@@ -12,6 +12,7 @@ import { accessLog } from "./middleware/access_log.ts";
 import { timeout } from "./middleware/timeout.ts";
 import type { ConnectionReport } from "./report.ts";
 import { Server } from "./server.ts";
+import { withContext } from "./_util.ts";
 import { type Service, ServiceBuilder } from "./service.ts";
 
 /**
@@ -143,8 +144,6 @@ function checkIds(ids: ServeOptions["connectionIds"]): { first: number; step: nu
 }
 
 function withAddress(error: unknown, address: Address): unknown {
-  if (!(error instanceof Error) || error instanceof Deno.errors.NotCapable) return error;
-  const detail = error instanceof Deno.errors.AddrInUse ? "address already in use" : error.message;
-  const ErrorClass = error.constructor as new (message: string, options: ErrorOptions) => Error;
-  return new ErrorClass(`Cannot listen on ${formatAddress(address)}: ${detail}`, { cause: error });
+  const inUse = error instanceof Deno.errors.AddrInUse ? "address already in use" : undefined;
+  return withContext(error, `Cannot listen on ${formatAddress(address)}`, inUse);
 }

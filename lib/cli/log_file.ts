@@ -6,6 +6,7 @@
  */
 
 import { writeAll } from "../byte_stream.ts";
+import { withContext } from "../_util.ts";
 
 /** An append-only log file that can be reopened under the same path. */
 export class LogFile {
@@ -62,8 +63,6 @@ function open(path: string): Deno.FsFile {
   try {
     return Deno.openSync(path, { append: true, create: true });
   } catch (error) {
-    if (!(error instanceof Error) || error instanceof Deno.errors.NotCapable) throw error;
-    const ErrorClass = error.constructor as new (message: string, options: ErrorOptions) => Error;
-    throw new ErrorClass(`Cannot open access log "${path}": ${error.message}`, { cause: error });
+    throw withContext(error, `Cannot open access log "${path}"`);
   }
 }

@@ -7,7 +7,7 @@
 
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import tls from "node:tls";
-import { messageOf } from "../_util.ts";
+import { messageOf, withContext } from "../_util.ts";
 
 /**
  * A certificate chain and its private key, in PEM.
@@ -203,9 +203,7 @@ export function readPemFile(path: string, what: string): string {
   try {
     return Deno.readTextFileSync(path);
   } catch (error) {
-    if (!(error instanceof Error)) throw error;
-    const ErrorClass = error.constructor as new (message: string, options: ErrorOptions) => Error;
-    throw new ErrorClass(`Cannot read TLS ${what} "${path}": ${error.message}`, { cause: error });
+    throw withContext(error, `Cannot read TLS ${what} "${path}"`);
   }
 }
 

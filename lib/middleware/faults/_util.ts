@@ -5,7 +5,6 @@
  * @module
  */
 
-
 /**
  * Waits `ms` milliseconds, or less if `signal` aborts first: then it rejects with the signal's
  * reason and clears its timer, so a closed connection's report is not held up and no timer is
