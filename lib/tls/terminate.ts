@@ -10,6 +10,7 @@ import type { Connection } from "../connection.ts";
 import { ConnectionError, type ConnectionReport } from "../report.ts";
 import type { Layer } from "../service.ts";
 import { checkMs, messageOf } from "../_util.ts";
+import { deadline } from "../_deadline.ts";
 import type { TlsCertificates } from "./certificates.ts";
 import { connDuplex } from "./conn_duplex.ts";
 import { ReadGate, SocketStream } from "./socket_stream.ts";
@@ -111,9 +112,12 @@ export function terminateTls(options: TerminateTlsOptions): Layer<Connection, Co
       connection.preread = undefined;
       connection.replaceClient(new SocketStream(session, plain, gate));
       try {
-        await handshake(session, connection, timeoutMs);
+        const late = `No TLS handshake within ${timeoutMs} ms`;
+        await deadline(connection, timeoutMs, late, secured(session));
       } catch (error) {
-        return connection.end(error);
+        // An abort meanwhile (the deadline, a shutdown) has given the reason already.
+        const reason = `TLS handshake failed: ${messageOf(error)}`;
+        return connection.end(new ConnectionError("tls_handshake", reason, { cause: error }));
       }
       connection.serverName = (session as { servername?: string | false }).servername || undefined;
       connection.alpn = session.alpnProtocol || undefined;
@@ -121,34 +125,19 @@ export function terminateTls(options: TerminateTlsOptions): Layer<Connection, Co
     };
 }
 
-function handshake(session: tls.TLSSocket, connection: Connection, ms: number): Promise<void> {
+/**
+ * Settles when the session's handshake does: resolves once secure, rejects on a TLS error or
+ * when the socket closes first (the client left, or the connection was aborted, which closes it).
+ */
+function secured(session: tls.TLSSocket): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      fail(new ConnectionError("handshake_timeout", `No TLS handshake within ${ms} ms`));
-      session.destroy();
-    }, ms);
-    const done = () => {
-      clearTimeout(timer);
-      session.off("secure", onSecure).off("error", fail).off("close", onClose);
-      connection.signal.removeEventListener("abort", onAbort);
+    const settle = (error?: Error) => {
+      session.off("secure", onSecure).off("error", settle).off("close", onClose);
+      if (error) reject(error);
+      else resolve();
     };
-    const onSecure = () => {
-      done();
-      resolve();
-    };
-    const fail = (error: unknown) => {
-      done();
-      reject(
-        error instanceof ConnectionError ? error : new ConnectionError(
-          "tls_handshake",
-          `TLS handshake failed: ${messageOf(error)}`,
-          { cause: error },
-        ),
-      );
-    };
-    const onClose = () => fail(new Error("the client closed the connection"));
-    const onAbort = () => fail(connection.signal.reason);
-    session.once("secure", onSecure).once("error", fail).once("close", onClose);
-    connection.signal.addEventListener("abort", onAbort, { once: true });
+    const onSecure = () => settle();
+    const onClose = () => settle(new Error("the client closed the connection"));
+    session.once("secure", onSecure).once("error", settle).once("close", onClose);
   });
 }
