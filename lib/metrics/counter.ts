@@ -4,9 +4,9 @@
  * @module
  */
 
-import type { Labels, Metric, MetricOptions } from "./metric.ts";
-import { SeriesMap } from "./_series.ts";
-import { checkLabelNames, checkMetricName, formatValue } from "./_util.ts";
+import type { Labels, MetricOptions } from "./metric.ts";
+import { SeriesMetric } from "./_series_metric.ts";
+import { formatValue } from "./_util.ts";
 
 /**
  * One series of a {@linkcode Counter}, bound to its label values. Keep it where the counting
@@ -78,16 +78,9 @@ export class CounterChild {
  * assert.throws(() => new Counter({ name: "accepted", help: "" }), TypeError);
  * ```
  */
-export class Counter implements Metric {
+export class Counter extends SeriesMetric<CounterChild> {
   /** Its type: `counter`. */
   readonly type: "counter" = "counter";
-  /** Its name, ending in `_total`. */
-  readonly name: string;
-  /** Its help text. */
-  readonly help: string;
-  /** Its label names. */
-  readonly labelNames: readonly string[];
-  readonly #series: SeriesMap<CounterChild>;
 
   /**
    * Creates a counter. A counter without labels starts with its one series at 0.
@@ -98,32 +91,7 @@ export class Counter implements Metric {
    * @throws {RangeError} If `maxSeries` is not a whole number of at least 1.
    */
   constructor(options: MetricOptions) {
-    this.name = checkMetricName(options.name, "counter");
-    this.help = String(options.help);
-    this.labelNames = checkLabelNames(options.labelNames ?? [], this.name);
-    this.#series = new SeriesMap(
-      this.name,
-      this.labelNames,
-      options.maxSeries,
-      () => new CounterChild(),
-    );
-  }
-
-  /** How many series it has, the overflow included. */
-  get size(): number {
-    return this.#series.size;
-  }
-
-  /**
-   * The child of a set of label values, to keep and count on: created at 0 if new, the same
-   * object each time after. Past the cap, the overflow series' child.
-   *
-   * @param values One value for each label name, in order.
-   * @returns The child.
-   * @throws {TypeError} If there is not one string for each label name.
-   */
-  labels(...values: string[]): CounterChild {
-    return this.#series.byValues(values);
+    super(options, "counter", () => new CounterChild());
   }
 
   /**
@@ -144,25 +112,8 @@ export class Counter implements Metric {
    */
   inc(labels: Labels, n?: number): void;
   inc(labelsOrN?: Labels | number, n = 1): void {
-    if (typeof labelsOrN === "number") this.#series.byLabels(undefined).inc(labelsOrN);
-    else this.#series.byLabels(labelsOrN).inc(n);
-  }
-
-  /**
-   * Forgets the series of a set of label values, as when the upstream it counted is removed.
-   * A child kept from before no longer shows in scrapes.
-   *
-   * @param values One value for each label name, in order.
-   * @returns Whether there was such a series.
-   * @throws {TypeError} If the counter has no labels, or the values do not match them.
-   */
-  remove(...values: string[]): boolean {
-    return this.#series.remove(values);
-  }
-
-  /** Forgets every series; a counter without labels starts again at 0. */
-  clear(): void {
-    this.#series.clear();
+    if (typeof labelsOrN === "number") this.series.byLabels(undefined).inc(labelsOrN);
+    else this.series.byLabels(labelsOrN).inc(n);
   }
 
   /**
@@ -171,7 +122,7 @@ export class Counter implements Metric {
    * @returns Its `# HELP` and `# TYPE` lines and a sample a series; `""` if it has no series.
    */
   render(): string {
-    return this.#series.render(
+    return this.series.render(
       this.help,
       this.type,
       (labels, child) => `${this.name}${labels} ${formatValue(child.value)}\n`,

@@ -4,9 +4,9 @@
  * @module
  */
 
-import type { Labels, Metric, MetricOptions } from "./metric.ts";
-import { SeriesMap } from "./_series.ts";
-import { checkLabelNames, checkMetricName, formatValue } from "./_util.ts";
+import type { Labels, MetricOptions } from "./metric.ts";
+import { SeriesMetric } from "./_series_metric.ts";
+import { formatValue } from "./_util.ts";
 
 /**
  * One series of a {@linkcode Gauge}, bound to its label values. Keep it where the value changes:
@@ -96,16 +96,9 @@ export class GaugeChild {
  * );
  * ```
  */
-export class Gauge implements Metric {
+export class Gauge extends SeriesMetric<GaugeChild> {
   /** Its type: `gauge`. */
   readonly type: "gauge" = "gauge";
-  /** Its name. */
-  readonly name: string;
-  /** Its help text. */
-  readonly help: string;
-  /** Its label names. */
-  readonly labelNames: readonly string[];
-  readonly #series: SeriesMap<GaugeChild>;
 
   /**
    * Creates a gauge. A gauge without labels starts with its one series at 0.
@@ -115,32 +108,7 @@ export class Gauge implements Metric {
    * @throws {RangeError} If `maxSeries` is not a whole number of at least 1.
    */
   constructor(options: MetricOptions) {
-    this.name = checkMetricName(options.name, "gauge");
-    this.help = String(options.help);
-    this.labelNames = checkLabelNames(options.labelNames ?? [], this.name);
-    this.#series = new SeriesMap(
-      this.name,
-      this.labelNames,
-      options.maxSeries,
-      () => new GaugeChild(),
-    );
-  }
-
-  /** How many series it has, the overflow included. */
-  get size(): number {
-    return this.#series.size;
-  }
-
-  /**
-   * The child of a set of label values, to keep and change: created at 0 if new, the same object
-   * each time after. Past the cap, the overflow series' child.
-   *
-   * @param values One value for each label name, in order.
-   * @returns The child.
-   * @throws {TypeError} If there is not one string for each label name.
-   */
-  labels(...values: string[]): GaugeChild {
-    return this.#series.byValues(values);
+    super(options, "gauge", () => new GaugeChild());
   }
 
   /**
@@ -159,8 +127,8 @@ export class Gauge implements Metric {
    */
   set(labels: Labels, value: number): void;
   set(labelsOrValue: Labels | number, value?: number): void {
-    if (typeof labelsOrValue === "number") this.#series.byLabels(undefined).set(labelsOrValue);
-    else if (typeof value === "number") this.#series.byLabels(labelsOrValue).set(value);
+    if (typeof labelsOrValue === "number") this.series.byLabels(undefined).set(labelsOrValue);
+    else if (typeof value === "number") this.series.byLabels(labelsOrValue).set(value);
     else throw new TypeError(`Cannot set gauge "${this.name}" to ${value}: expected a number`);
   }
 
@@ -180,8 +148,8 @@ export class Gauge implements Metric {
    */
   inc(labels: Labels, n?: number): void;
   inc(labelsOrN?: Labels | number, n = 1): void {
-    if (typeof labelsOrN === "number") this.#series.byLabels(undefined).inc(labelsOrN);
-    else this.#series.byLabels(labelsOrN).inc(n);
+    if (typeof labelsOrN === "number") this.series.byLabels(undefined).inc(labelsOrN);
+    else this.series.byLabels(labelsOrN).inc(n);
   }
 
   /**
@@ -200,24 +168,8 @@ export class Gauge implements Metric {
    */
   dec(labels: Labels, n?: number): void;
   dec(labelsOrN?: Labels | number, n = 1): void {
-    if (typeof labelsOrN === "number") this.#series.byLabels(undefined).dec(labelsOrN);
-    else this.#series.byLabels(labelsOrN).dec(n);
-  }
-
-  /**
-   * Forgets the series of a set of label values, as when the upstream it tracked is removed.
-   *
-   * @param values One value for each label name, in order.
-   * @returns Whether there was such a series.
-   * @throws {TypeError} If the gauge has no labels, or the values do not match them.
-   */
-  remove(...values: string[]): boolean {
-    return this.#series.remove(values);
-  }
-
-  /** Forgets every series, as a collector does before it sets the current ones. */
-  clear(): void {
-    this.#series.clear();
+    if (typeof labelsOrN === "number") this.series.byLabels(undefined).dec(labelsOrN);
+    else this.series.byLabels(labelsOrN).dec(n);
   }
 
   /**
@@ -226,7 +178,7 @@ export class Gauge implements Metric {
    * @returns Its `# HELP` and `# TYPE` lines and a sample a series; `""` if it has no series.
    */
   render(): string {
-    return this.#series.render(
+    return this.series.render(
       this.help,
       this.type,
       (labels, child) => `${this.name}${labels} ${formatValue(child.value)}\n`,

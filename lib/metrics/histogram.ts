@@ -4,9 +4,9 @@
  * @module
  */
 
-import type { Labels, Metric, MetricOptions } from "./metric.ts";
-import { SeriesMap } from "./_series.ts";
-import { checkBuckets, checkLabelNames, checkMetricName, formatValue } from "./_util.ts";
+import type { Labels, MetricOptions } from "./metric.ts";
+import { SeriesMetric } from "./_series_metric.ts";
+import { checkBuckets, formatValue } from "./_util.ts";
 
 /**
  * Options for a {@linkcode Histogram}: those of every metric, and its buckets.
@@ -136,18 +136,11 @@ export class HistogramChild {
  * );
  * ```
  */
-export class Histogram implements Metric {
+export class Histogram extends SeriesMetric<HistogramChild> {
   /** Its type: `histogram`. */
   readonly type: "histogram" = "histogram";
-  /** Its name, the prefix of its `_bucket`, `_sum` and `_count` samples. */
-  readonly name: string;
-  /** Its help text. */
-  readonly help: string;
-  /** Its label names. */
-  readonly labelNames: readonly string[];
   /** The buckets' finite upper bounds, in increasing order; `+Inf` is implied. */
   readonly buckets: readonly number[];
-  readonly #series: SeriesMap<HistogramChild>;
   readonly #le: readonly string[];
 
   /**
@@ -159,34 +152,10 @@ export class Histogram implements Metric {
    * whole number of at least 1.
    */
   constructor(options: HistogramOptions) {
-    this.name = checkMetricName(options.name, "histogram");
-    this.help = String(options.help);
-    this.labelNames = checkLabelNames(options.labelNames ?? [], this.name, "le");
-    const buckets = this.buckets = checkBuckets(options.buckets, this.name);
+    const buckets = checkBuckets(options.buckets, options.name);
+    super(options, "histogram", () => new HistogramChild(buckets), "le");
+    this.buckets = buckets;
     this.#le = [...buckets.map((bound) => `le="${formatValue(bound)}"}`), 'le="+Inf"}'];
-    this.#series = new SeriesMap(
-      this.name,
-      this.labelNames,
-      options.maxSeries,
-      () => new HistogramChild(buckets),
-    );
-  }
-
-  /** How many series it has, the overflow included. */
-  get size(): number {
-    return this.#series.size;
-  }
-
-  /**
-   * The child of a set of label values, to keep and observe on: created empty if new, the same
-   * object each time after. Past the cap, the overflow series' child.
-   *
-   * @param values One value for each label name, in order.
-   * @returns The child.
-   * @throws {TypeError} If there is not one string for each label name.
-   */
-  labels(...values: string[]): HistogramChild {
-    return this.#series.byValues(values);
   }
 
   /**
@@ -207,24 +176,8 @@ export class Histogram implements Metric {
    */
   observe(labels: Labels, value: number): void;
   observe(labelsOrValue: Labels | number, value?: number): void {
-    if (typeof labelsOrValue === "number") this.#series.byLabels(undefined).observe(labelsOrValue);
-    else this.#series.byLabels(labelsOrValue).observe(value ?? NaN);
-  }
-
-  /**
-   * Forgets the series of a set of label values.
-   *
-   * @param values One value for each label name, in order.
-   * @returns Whether there was such a series.
-   * @throws {TypeError} If the histogram has no labels, or the values do not match them.
-   */
-  remove(...values: string[]): boolean {
-    return this.#series.remove(values);
-  }
-
-  /** Forgets every series; a histogram without labels starts again empty. */
-  clear(): void {
-    this.#series.clear();
+    if (typeof labelsOrValue === "number") this.series.byLabels(undefined).observe(labelsOrValue);
+    else this.series.byLabels(labelsOrValue).observe(value ?? NaN);
   }
 
   /**
@@ -235,7 +188,7 @@ export class Histogram implements Metric {
    */
   render(): string {
     const { name } = this;
-    return this.#series.render(this.help, this.type, (labels, child) => {
+    return this.series.render(this.help, this.type, (labels, child) => {
       const open = labels === "" ? "{" : `${labels.slice(0, -1)},`;
       const counts = child.cumulativeCounts();
       let text = "";
