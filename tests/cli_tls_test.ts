@@ -19,83 +19,81 @@ async function echoOverTls(port: number, name: string, text: string): Promise<st
   }
 }
 
+/**
+ * A temporary directory with `site.crt` and `site.key`, as a proxy is started with: `use(name)`
+ * copies the fixture certificate and key of `name` there, as a renewal would.
+ */
+async function siteFiles(prefix: string) {
+  const dir = await Deno.makeTempDir({ prefix });
+  const use = (name: string) => {
+    Deno.copyFileSync(`${FIXTURES}${name}.crt`, `${dir}/site.crt`);
+    Deno.copyFileSync(`${FIXTURES}${name}.key`, `${dir}/site.key`);
+  };
+  use("a.test");
+  return { dir, use, [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }) };
+}
+
 Deno.test("--tls-cert pairs terminate TLS per server name, and SIGHUP reads the files again", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "minginx-tls-" });
-  try {
-    const copy = (from: string, to: string) =>
-      Deno.copyFileSync(`${FIXTURES}${from}`, `${dir}/${to}`);
-    copy("a.test.crt", "site.crt");
-    copy("a.test.key", "site.key");
-    await using echo = startEcho();
-    const port = freePort();
-    const upstream = `127.0.0.1:${echo.address.port}`;
-    await using proxy = new CliProcess(
-      [
-        "-l",
-        `127.0.0.1:${port}`,
-        "-u",
-        upstream,
-        "--tls-cert",
-        `${dir}/site.crt`,
-        "--tls-key",
-        `${dir}/site.key`,
-      ],
-      `127.0.0.1:${port},${upstream}`,
-      [`--allow-read=${dir}`],
-    );
-    await proxy.waitFor(/listening on/);
-    assert.equal(await echoOverTls(port, "a.test", "one"), "one");
-    await assert.rejects(echoOverTls(port, "b.test", "two"), /certificate/i);
+  await using site = await siteFiles("minginx-tls-");
+  const { dir } = site;
+  await using echo = startEcho();
+  const port = freePort();
+  const upstream = `127.0.0.1:${echo.address.port}`;
+  await using proxy = new CliProcess(
+    [
+      "-l",
+      `127.0.0.1:${port}`,
+      "-u",
+      upstream,
+      "--tls-cert",
+      `${dir}/site.crt`,
+      "--tls-key",
+      `${dir}/site.key`,
+    ],
+    `127.0.0.1:${port},${upstream}`,
+    [`--allow-read=${dir}`],
+  );
+  await proxy.waitFor(/listening on/);
+  assert.equal(await echoOverTls(port, "a.test", "one"), "one");
+  await assert.rejects(echoOverTls(port, "b.test", "two"), /certificate/i);
 
-    copy("b.test.crt", "site.crt");
-    copy("b.test.key", "site.key");
-    proxy.child.kill("SIGHUP");
-    await proxy.waitFor(/Reloaded the TLS certificates/);
-    assert.equal(await echoOverTls(port, "b.test", "three"), "three");
-    await assert.rejects(echoOverTls(port, "a.test", "four"), /certificate/i);
+  site.use("b.test");
+  proxy.child.kill("SIGHUP");
+  await proxy.waitFor(/Reloaded the TLS certificates/);
+  assert.equal(await echoOverTls(port, "b.test", "three"), "three");
+  await assert.rejects(echoOverTls(port, "a.test", "four"), /certificate/i);
 
-    Deno.writeTextFileSync(`${dir}/site.crt`, "not a certificate");
-    proxy.child.kill("SIGHUP");
-    await proxy.waitFor(/Cannot reload the TLS certificates, the old ones stay/);
-    assert.equal(await echoOverTls(port, "b.test", "five"), "five");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  Deno.writeTextFileSync(`${dir}/site.crt`, "not a certificate");
+  proxy.child.kill("SIGHUP");
+  await proxy.waitFor(/Cannot reload the TLS certificates, the old ones stay/);
+  assert.equal(await echoOverTls(port, "b.test", "five"), "five");
 });
 
 Deno.test("a config file's tls section terminates TLS, and SIGHUP reads its files again", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "minginx-tls-config-" });
-  try {
-    const copy = (from: string, to: string) =>
-      Deno.copyFileSync(`${FIXTURES}${from}`, `${dir}/${to}`);
-    copy("a.test.crt", "site.crt");
-    copy("a.test.key", "site.key");
-    await using echo = startEcho();
-    const port = freePort();
-    const upstream = `127.0.0.1:${echo.address.port}`;
-    const config = {
-      servers: [{
-        listen: `127.0.0.1:${port}`,
-        upstreams: [upstream],
-        tls: { certificates: [{ cert: `${dir}/site.crt`, key: `${dir}/site.key` }] },
-      }],
-    };
-    Deno.writeTextFileSync(`${dir}/minginx.json`, JSON.stringify(config));
-    await using proxy = new CliProcess(
-      ["--config", `${dir}/minginx.json`],
-      `127.0.0.1:${port},${upstream}`,
-      [`--allow-read=${dir}`],
-    );
-    await proxy.waitFor(/running/);
-    assert.equal(await echoOverTls(port, "a.test", "one"), "one");
-    copy("b.test.crt", "site.crt");
-    copy("b.test.key", "site.key");
-    proxy.child.kill("SIGHUP");
-    await proxy.waitFor(/Reloaded/);
-    assert.equal(await echoOverTls(port, "b.test", "two"), "two");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using site = await siteFiles("minginx-tls-config-");
+  const { dir } = site;
+  await using echo = startEcho();
+  const port = freePort();
+  const upstream = `127.0.0.1:${echo.address.port}`;
+  const config = {
+    servers: [{
+      listen: `127.0.0.1:${port}`,
+      upstreams: [upstream],
+      tls: { certificates: [{ cert: `${dir}/site.crt`, key: `${dir}/site.key` }] },
+    }],
+  };
+  Deno.writeTextFileSync(`${dir}/minginx.json`, JSON.stringify(config));
+  await using proxy = new CliProcess(
+    ["--config", `${dir}/minginx.json`],
+    `127.0.0.1:${port},${upstream}`,
+    [`--allow-read=${dir}`],
+  );
+  await proxy.waitFor(/running/);
+  assert.equal(await echoOverTls(port, "a.test", "one"), "one");
+  site.use("b.test");
+  proxy.child.kill("SIGHUP");
+  await proxy.waitFor(/Reloaded/);
+  assert.equal(await echoOverTls(port, "b.test", "two"), "two");
 });
 
 Deno.test("TLS and PROXY flags that are malformed or do not go together are usage errors", async () => {
