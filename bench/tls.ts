@@ -16,30 +16,17 @@ import { measureRounds, type RoundsOptions } from "./rounds.ts";
 import { runHandshakes } from "./s_time.ts";
 import { startTlsProxy, TLS_TARGETS, type TlsTarget } from "./tls_proxies.ts";
 import { runWrk, warmUp } from "./wrk.ts";
+import type { WrkLoadOptions } from "./wrk_load.ts";
 
 /** How many `openssl s_time` processes open connections at once. */
 export const HANDSHAKE_CLIENTS = 8;
 
-/** How the tls workload runs. */
-export interface TlsOptions {
-  /** The HTTP responder's port. */
-  upstreamPort: number;
-  /** The certificate and key both proxies serve. */
+/** How the tls workload runs: as the wrk workloads, with the certificate both proxies serve. */
+export interface TlsOptions extends WrkLoadOptions {
+  /** The certificate both proxies serve. */
   certFile: string;
   /** The key's file. */
   keyFile: string;
-  /** wrk's keep-alive connections. */
-  connections: number;
-  /** Each measured run, in whole seconds. */
-  seconds: number;
-  /** The warm-up before each, not counted, in whole seconds; 0 for none. */
-  warmupSeconds: number;
-  /** The CPUs the proxy is pinned to. */
-  proxyCpus: string;
-  /** The CPUs the clients and the responder are pinned to. */
-  clientCpus: string;
-  /** Which round of the benchmark this is, counted from 1. */
-  round: number;
 }
 
 /** What the tls workload measured for one target in one round. */
