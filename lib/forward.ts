@@ -141,7 +141,8 @@ async function direction(
   if (connection.firstToFinish !== undefined) {
     // Both peers have finished sending, so `end()` closes both sockets next. A close sends the FIN
     // that closeWrite() would (nothing is left unread), so a shutdown here would be a wasted call;
-    // but a TLS session needs its close_notify, which a close does not send.
+    // but a TLS session needs its close_notify, which a close does not send. If that fails, the
+    // peer is gone as well: both directions have ended cleanly, and the report says so.
     if (tlsSink) await sink.closeWrite().catch(() => {});
     return;
   }
