@@ -27,6 +27,8 @@ import { type ConnectAttempt, UpstreamConnectError } from "./connect_error.ts";
  * ```
  */
 export interface Balancer {
+  /** Its name, which reports and metrics give as the `pool` of its connections. */
+  readonly name?: string;
   /**
    * Yields the upstreams to try for a connection, best first.
    *
@@ -72,6 +74,8 @@ export interface ConnectedUpstream {
   address: Address;
   /** How many candidates were tried, this one included. */
   attempts: number;
+  /** Milliseconds the successful try took, resolving a hostname included. */
+  connectMs: number;
 }
 
 /**
@@ -118,6 +122,8 @@ const defaultResolver = new Resolver();
  * @param candidates Upstreams in order of preference, as a {@linkcode Balancer} yields them.
  * @param signal Cancels the attempt in progress; the promise then rejects with its reason.
  * @param options How many candidates to try, and for how long each.
+ * @param progress Told how many candidates have been tried so far, the one in progress included,
+ * as each try starts: what a report counts when the connect is cut short.
  * @returns The connected socket, with `setNoDelay(true)` applied.
  * @throws {UpstreamConnectError} If no candidate accepted.
  *
@@ -141,15 +147,23 @@ export async function connectUpstream(
   candidates: Iterable<Address>,
   signal: AbortSignal,
   options: ConnectOptions = {},
+  progress?: { connectAttempts: number },
 ): Promise<ConnectedUpstream> {
   const { tries = 3, timeout = 0, resolver = defaultResolver, onFailure } = options;
   const attempts: ConnectAttempt[] = [];
   for (const address of candidates) {
     if (attempts.length >= tries) break;
     signal.throwIfAborted();
+    if (progress) progress.connectAttempts = attempts.length + 1;
+    const started = performance.now();
     try {
       const conn = await connectOne(address, resolver, signal, timeout);
-      return { conn, address, attempts: attempts.length + 1 };
+      return {
+        conn,
+        address,
+        attempts: attempts.length + 1,
+        connectMs: performance.now() - started,
+      };
     } catch (error) {
       signal.throwIfAborted();
       attempts.push({ address, error });

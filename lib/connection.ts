@@ -58,6 +58,10 @@ export class Connection {
   alpn: string | undefined;
   /** How many upstreams forward tried. */
   connectAttempts = 0;
+  /** Milliseconds the connect to the upstream took, once connected. */
+  connectMs: number | undefined;
+  /** The name of the balancer (pool) whose upstream it connected to, once connected. */
+  pool: string | undefined;
   /** Bytes forwarded from the client to the upstream, counted by the pipe. */
   readonly up: Meter = { bytes: 0 };
   /** Bytes forwarded from the upstream to the client, counted by the pipe. */

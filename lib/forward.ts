@@ -6,7 +6,6 @@
 
 import type { Address } from "./address.ts";
 import { type Balancer, type ConnectOptions, connectUpstream } from "./connect.ts";
-import { UpstreamConnectError } from "./connect_error.ts";
 import type { ByteStream } from "./byte_stream.ts";
 import type { Connection } from "./connection.ts";
 import { handover, type HandoverOptions } from "./handover.ts";
@@ -82,13 +81,13 @@ export function forward(options: ForwardOptions): Service<Connection, Connection
     let connected: Awaited<ReturnType<typeof connectUpstream>>;
     try {
       const candidates = balancer.pick(connection);
-      connected = await connectUpstream(candidates, connection.signal, connectOptions);
-      connection.connectAttempts = connected.attempts;
+      connected = await connectUpstream(candidates, connection.signal, connectOptions, connection);
+      connection.connectMs = connected.connectMs;
+      connection.pool = balancer.name;
       if (!connection.attach(connected.conn, connected.address)) return connection.end();
       upstream = connected.conn;
       release = balancer.onConnect?.(connected.address, connection);
     } catch (error) {
-      if (error instanceof UpstreamConnectError) connection.connectAttempts = error.attempts.length;
       return connection.end(error);
     }
     if (prepared || connection.preread) {

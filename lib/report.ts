@@ -95,6 +95,10 @@ export interface ConnectionReport {
   client: string;
   /** The upstream it was connected to as `HOST:PORT`, or `null` if none was connected. */
   upstream: string | null;
+  /** The pool of that upstream, when one was connected and its balancer has a name. */
+  pool?: string;
+  /** Milliseconds the connect to that upstream took, when one was connected. */
+  connectMs?: number;
   /** Bytes forwarded from the client to the upstream. */
   bytesUp: number;
   /** Bytes forwarded from the upstream to the client. */
@@ -201,7 +205,7 @@ export function reportOf(
   durationMs: number,
   cause: unknown,
 ): ConnectionReport {
-  const { upstreamAddress, firstToFinish, serverName, alpn } = connection;
+  const { upstreamAddress, firstToFinish, serverName, alpn, pool, connectMs } = connection;
   const report: ConnectionReport = {
     id: connection.id,
     listener: formatAddress(connection.socket.localAddr),
@@ -214,6 +218,8 @@ export function reportOf(
     closedFirst: firstToFinish ?? null,
     connectAttempts: connection.connectAttempts,
   };
+  if (pool !== undefined) report.pool = pool;
+  if (connectMs !== undefined) report.connectMs = Math.round(connectMs * 1000) / 1000;
   if (serverName !== undefined) report.serverName = serverName;
   if (alpn !== undefined) report.alpn = alpn;
   if (cause !== undefined) {

@@ -53,8 +53,15 @@ export class Tiers {
    * @param connection The connection, for algorithms that look at its client.
    */
   *pick(connection?: Connection): Generator<Upstream> {
-    if (this.#primaries.length > 0) yield* this.#primaryOrder.order(this.#primaries, connection);
-    if (this.#backups.length > 0) yield* this.#backupOrder.order(this.#backups, connection);
-    if (this.#primaries.length === 0 && this.#backups.length === 0) yield* this.#fallback;
+    // The tiers as they are now: a candidate that fails while this pick is walked may leave the
+    // tiers empty, and must not come back as the fallback of the same pick.
+    const primaries = this.#primaries;
+    const backups = this.#backups;
+    if (primaries.length === 0 && backups.length === 0) {
+      yield* this.#fallback;
+      return;
+    }
+    if (primaries.length > 0) yield* this.#primaryOrder.order(primaries, connection);
+    if (backups.length > 0) yield* this.#backupOrder.order(backups, connection);
   }
 }
