@@ -196,3 +196,26 @@ function writeV4(text: string, bytes: Uint8Array, at: number): boolean {
   }
   return true;
 }
+
+/**
+ * Whether an address is a loopback address: in 127.0.0.0/8 (mapped into IPv6 or not), or `::1`.
+ *
+ * @param text The address, without brackets.
+ * @returns Whether it is loopback; `false` for text that is not an IP address.
+ *
+ * @example
+ * ```ts
+ * import { isLoopback } from "@minginx/minginx";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(isLoopback("127.0.0.1") && isLoopback("::1") && isLoopback("::ffff:127.1.2.3"));
+ * assert.ok(!isLoopback("0.0.0.0") && !isLoopback("10.0.0.1") && !isLoopback("localhost"));
+ * ```
+ */
+export function isLoopback(text: string): boolean {
+  const ip = parseIp(text);
+  if (ip === undefined) return false;
+  if (isMappedV4(ip)) return ip[12] === 127;
+  for (let i = 0; i < 15; i++) if (ip[i] !== 0) return false;
+  return ip[15] === 1;
+}

@@ -13,6 +13,8 @@ import { escapeHelp, formatLabels, keyPart, seriesKey } from "./_util.ts";
 interface Series<Child> {
   /** The labels with their braces, such as `{pool="web"}`, or `""` without labels. */
   readonly labels: string;
+  /** The label values, in the order of the label names. */
+  readonly values: readonly string[];
   /** The child holding the series' value. */
   readonly child: Child;
 }
@@ -66,6 +68,21 @@ export class SeriesMap<Child> {
     this.#check(values);
     const key = seriesKey(values);
     return this.#series.get(key)?.child ?? this.#add(key, values);
+  }
+
+  /**
+   * The child of a tuple of label values, if there is such a series; never creates one.
+   *
+   * @param values One value for each label name, in order.
+   * @returns The child, or `undefined`.
+   */
+  find(values: readonly string[]): Child | undefined {
+    return this.#series.get(seriesKey(values))?.child;
+  }
+
+  /** Every series' label values and child, in no particular order. */
+  *entries(): IterableIterator<[values: readonly string[], child: Child]> {
+    for (const { values, child } of this.#series.values()) yield [values, child];
   }
 
   /**
@@ -142,7 +159,7 @@ export class SeriesMap<Child> {
       values = this.#names.map(() => OVERFLOW_LABEL_VALUE);
     }
     const labels = values.length === 0 ? "" : `{${formatLabels(this.#names, values)}}`;
-    const series = { labels, child: this.#create() };
+    const series = { labels, values, child: this.#create() };
     this.#series.set(key, series);
     return series.child;
   }

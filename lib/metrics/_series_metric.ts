@@ -60,6 +60,21 @@ export abstract class SeriesMetric<Child> implements Metric {
   }
 
   /**
+   * The child of a set of label values if it has a series, without creating one: for reading.
+   *
+   * @param values One value for each label name, in order.
+   * @returns The child, or `undefined`.
+   */
+  find(...values: string[]): Child | undefined {
+    return this.series.find(values);
+  }
+
+  /** Every series' label values and child, in no particular order. */
+  entries(): IterableIterator<[values: readonly string[], child: Child]> {
+    return this.series.entries();
+  }
+
+  /**
    * Forgets the series of a set of label values, as when the upstream it counted is removed.
    * A child kept from before no longer shows in scrapes.
    *

@@ -68,6 +68,33 @@ export class GaugeChild {
 }
 
 /**
+ * Options for a {@linkcode Gauge}: those of every metric, and how the values of several workers
+ * combine when {@linkcode mergeSnapshots} adds up their scrapes.
+ *
+ * @example A gauge that every worker sets to the same value
+ * ```ts
+ * import { Gauge, type GaugeOptions } from "@minginx/minginx";
+ *
+ * const options: GaugeOptions = {
+ *   name: "minginx_upstream_weight",
+ *   help: "Each upstream's weight.",
+ *   labelNames: ["pool", "upstream"],
+ *   merge: "max",
+ * };
+ * const weight = new Gauge(options);
+ * ```
+ */
+export interface GaugeOptions extends MetricOptions {
+  /**
+   * `sum` for a value that each worker holds a share of (open connections), `max` for one that
+   * each worker sets alike (a weight, a state).
+   *
+   * @default {"sum"}
+   */
+  merge?: "sum" | "max";
+}
+
+/**
  * A gauge: a value for each set of label values, that goes up and down. Gauges that mirror state
  * kept elsewhere (memory, upstream health) are best set by a collector at scrape time; see
  * {@linkcode Registry.prototype.addCollector}. See {@linkcode MetricOptions} for the naming rules
@@ -99,16 +126,19 @@ export class GaugeChild {
 export class Gauge extends SeriesMetric<GaugeChild> {
   /** Its type: `gauge`. */
   readonly type: "gauge" = "gauge";
+  /** How the values of several workers combine into one. */
+  readonly merge: "sum" | "max";
 
   /**
    * Creates a gauge. A gauge without labels starts with its one series at 0.
    *
-   * @param options Its name, help, label names and cap on label sets.
+   * @param options Its name, help, label names, cap on label sets and merge rule.
    * @throws {TypeError} If the name or a label name breaks Prometheus' rules.
    * @throws {RangeError} If `maxSeries` is not a whole number of at least 1.
    */
-  constructor(options: MetricOptions) {
+  constructor(options: GaugeOptions) {
     super(options, "gauge", () => new GaugeChild());
+    this.merge = options.merge === "max" ? "max" : "sum";
   }
 
   /**

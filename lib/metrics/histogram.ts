@@ -93,6 +93,29 @@ export class HistogramChild {
   }
 
   /**
+   * Adds the observations of another series with the same bounds, as when the scrapes of several
+   * workers are merged.
+   *
+   * @param cumulative Its counts at most each bound, then its count (`cumulativeCounts()`).
+   * @param sum Its sum.
+   * @throws {RangeError} If there is not one count a bound and one more.
+   */
+  add(cumulative: readonly number[], sum: number): void {
+    if (cumulative.length !== this.#counts.length) {
+      throw new RangeError(
+        `Cannot add ${cumulative.length} bucket counts: expected ${this.#counts.length}`,
+      );
+    }
+    let before = 0;
+    for (let i = 0; i < cumulative.length; i++) {
+      this.#counts[i] += cumulative[i] - before;
+      before = cumulative[i];
+    }
+    this.#sum += sum;
+    this.#count += before;
+  }
+
+  /**
    * The observations at most each bound, as the `_bucket` samples count them.
    *
    * @returns One count a bound, then the count of all (the `+Inf` bucket).

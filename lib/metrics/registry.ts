@@ -6,7 +6,7 @@
  */
 
 import { Counter } from "./counter.ts";
-import { Gauge } from "./gauge.ts";
+import { Gauge, type GaugeOptions } from "./gauge.ts";
 import { Histogram, type HistogramOptions } from "./histogram.ts";
 import type { Metric, MetricOptions } from "./metric.ts";
 
@@ -150,7 +150,7 @@ export class Registry {
    * @throws {TypeError} See {@linkcode Gauge} and {@linkcode Registry.prototype.register}.
    * @throws {RangeError} See {@linkcode Gauge}.
    */
-  gauge(options: MetricOptions): Gauge {
+  gauge(options: GaugeOptions): Gauge {
     return this.register(new Gauge(options));
   }
 
@@ -178,6 +178,11 @@ export class Registry {
     return () => this.#collectors.delete(collector);
   }
 
+  /** Runs the collectors, as a render does first. */
+  collect(): void {
+    for (const collector of this.#collectors) collector();
+  }
+
   /**
    * Runs the collectors, then writes every metric in the Prometheus text exposition format 0.0.4
    * (serve it as {@linkcode PROMETHEUS_CONTENT_TYPE}): metrics sorted by name, each with its
@@ -189,7 +194,7 @@ export class Registry {
    * @throws Whatever a collector throws.
    */
   render(): string {
-    for (const collector of this.#collectors) collector();
+    this.collect();
     let text = "";
     for (const metric of this.metrics) text += metric.render();
     return text;

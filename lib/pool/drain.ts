@@ -12,6 +12,8 @@ import type { Upstream } from "./upstream.ts";
 interface Drain {
   done: PromiseWithResolvers<void>;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** Whether the upstream stays in the pool, draining, once its connections have ended. */
+  keep: boolean;
 }
 
 /** The drains in progress in one pool. */
@@ -31,14 +33,17 @@ export class Drains {
    *
    * @param upstream An upstream already marked as draining.
    * @param timeoutMs How long its connections may take; no limit if undefined.
-   * @returns Resolves when it has left the pool, or the drain was cancelled.
+   * @param keep Keep it in the pool once its connections have ended, until it is enabled; a
+   * drain that would take it out wins over one that keeps it.
+   * @returns Resolves when its last connection has ended, or the drain was cancelled.
    */
-  start(upstream: Upstream, timeoutMs?: number): Promise<void> {
+  start(upstream: Upstream, timeoutMs?: number, keep = false): Promise<void> {
     let drain = this.#drains.get(upstream);
     if (!drain) {
-      drain = { done: Promise.withResolvers(), timer: undefined };
+      drain = { done: Promise.withResolvers(), timer: undefined, keep };
       this.#drains.set(upstream, drain);
     }
+    drain.keep &&= keep;
     if (timeoutMs !== undefined && drain.timer === undefined) {
       drain.timer = setTimeout(() => {
         const cause = new ConnectionError(
@@ -55,7 +60,14 @@ export class Drains {
 
   /** Ends the drain of `upstream` if its last connection has ended. */
   check(upstream: Upstream): void {
-    if (upstream.active > 0 || !this.#drains.has(upstream)) return;
+    const drain = this.#drains.get(upstream);
+    if (upstream.active > 0 || drain === undefined) return;
+    if (drain.keep) {
+      clearTimeout(drain.timer);
+      drain.timer = undefined;
+      drain.done.resolve();
+      return;
+    }
     this.cancel(upstream);
     this.#leave(upstream);
   }

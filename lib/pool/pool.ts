@@ -173,19 +173,22 @@ export class Pool implements Balancer, AsyncDisposable {
 
   /**
    * Drains an upstream: it takes no new connections, and leaves the pool once its open ones have
-   * ended. If `timeout` passes first, they are closed with the reason `drained`.
+   * ended (with `keep`, it stays listed until enabled). After `timeout`, those left are closed
+   * with the reason `drained`.
    *
    * @param address The upstream.
-   * @param options How long open connections may take; no limit if absent.
-   * @returns Resolves once it has left the pool, or once {@linkcode Pool.prototype.enable} took
-   * it back.
+   * @param options How long open connections may take (no limit if absent); `keep` it listed.
+   * @returns Resolves once its open connections have ended, or it was enabled.
    * @throws {TypeError} If the upstream is not in the pool.
    */
-  drain(address: string | Address, options: { timeout?: number } = {}): Promise<void> {
+  drain(
+    address: string | Address,
+    options: { timeout?: number; keep?: boolean } = {},
+  ): Promise<void> {
     const upstream = this.#find(address, "drain");
     upstream.draining = true;
-    this.#changed(upstream, "draining");
-    return this.#drains.start(upstream, options.timeout);
+    this.#changed(upstream, options.keep ? "drained by request" : "draining");
+    return this.#drains.start(upstream, options.timeout, options.keep);
   }
 
   /**
@@ -235,13 +238,9 @@ export class Pool implements Balancer, AsyncDisposable {
     // Only a change of state is logged: an ejection that ends while checks hold it down is not.
     if ((this.#logged.get(upstream) ?? "up") === upstream.state) return;
     this.#logged.set(upstream, upstream.state);
+    const properties = { upstream: upstream.name, pool: this.name, state: upstream.state, why };
     const level = available ? "info" : "warn";
-    log[level]("Upstream {upstream} in pool {pool} is {state} ({why})", {
-      upstream: upstream.name,
-      pool: this.name,
-      state: upstream.state,
-      why,
-    });
+    log[level]("Upstream {upstream} in pool {pool} is {state} ({why})", properties);
   }
 
   #refresh(): void {
