@@ -18,8 +18,13 @@ import {
   checkWorkerPermissions,
   checkWritePermission,
 } from "./lib/cli/preflight.ts";
-import { reloadCertificates, startProxy } from "./lib/cli/proxy.ts";
-import { type Proxies, WorkerGroup } from "./lib/cli/workers.ts";
+import { reloadCertificates } from "./lib/cli/proxy.ts";
+import { Runtime } from "./lib/cli/runtime.ts";
+import { metricsFor, onMainThread } from "./lib/cli/on_main_thread.ts";
+import { startAdmin } from "./lib/cli/admin.ts";
+import type { AdminServer } from "./lib/admin/server.ts";
+import type { Proxies } from "./lib/cli/proxies.ts";
+import { WorkerGroup } from "./lib/cli/workers.ts";
 import { Shutdown, SIGNALS } from "./lib/cli/shutdown.ts";
 import { COMMANDS } from "./lib/cli/commands.ts";
 import { configFromFlags, loadConfig, withFlags } from "./lib/cli/config_file.ts";
@@ -42,6 +47,7 @@ export interface MainHooks {
  * or permission error.
  */
 export async function main(args: string[], hooks: MainHooks = {}): Promise<number> {
+  const startedAt = new Date();
   const command = COMMANDS[args[0]];
   if (command) return await command(args.slice(1));
   let options;
@@ -69,8 +75,8 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
     try {
       config = withFlags(await loadConfig(options.config), options);
       // The file's process settings, unless flags gave them (withFlags saw to that).
-      const { logLevel, logFormat, workers, accessLog } = config;
-      options = { ...options, logLevel, logFormat, workers, accessLog };
+      const { logLevel, logFormat, workers, accessLog, admin, adminToken } = config;
+      options = { ...options, logLevel, logFormat, workers, accessLog, admin, adminToken };
       const shared = portZero(config, options);
       if (shared) throw new UsageError(shared);
     } catch (error) {
@@ -80,7 +86,7 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
   }
   const { upstreams } = options;
   const { servers } = config ?? configFromFlags(options);
-  const missing = await checkNetPermissions(netNeeds(servers)) ??
+  const missing = await checkNetPermissions(netNeeds(servers, options.admin)) ??
     await checkReadPermissions(fileNeeds(servers)) ??
     await checkWritePermission(options.accessLog);
   if (missing) {
@@ -107,7 +113,7 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
       ? await ConfigProxies.start(options.config!, options, config)
       : options.workers > 1
       ? await WorkerGroup.start(options)
-      : onMainThread(options);
+      : onMainThread(Runtime.start(configFromFlags(options), undefined, metricsFor(options)));
   } catch (error) {
     await dispose();
     console.error(messageOf(error));
@@ -138,13 +144,38 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
   for (const { faults } of faulty) {
     log.warning("Fault injection is on, as asked: {faults}", { faults: JSON.stringify(faults) });
   }
-  hooks.onListening?.(proxies.address);
-
   const running = proxies;
   const drain = running instanceof ConfigProxies
     ? () => running.drainTimeout
     : options.drainTimeout;
   const shutdown = new Shutdown(proxies, drain);
+  let admin: AdminServer | undefined;
+  if (options.admin) {
+    try {
+      admin = startAdmin(options.admin, options.adminToken, proxies, {
+        version: denoJson.version,
+        workers: options.workers,
+        draining: () => shutdown.draining,
+        file: options.config,
+        reloads: () =>
+          running instanceof ConfigProxies
+            ? {
+              applied: running.reloads,
+              failed: running.failedReloads,
+              loadedAt: running.loadedAt,
+            }
+            : { applied: 0, failed: 0, loadedAt: startedAt },
+      });
+    } catch (error) {
+      log.error("{error}", { error: messageOf(error) });
+      proxies.shutdown(0);
+      await proxies.finished;
+      await dispose();
+      return 1;
+    }
+  }
+  hooks.onListening?.(proxies.address);
+
   for (const signal of SIGNALS) Deno.addSignalListener(signal, shutdown.onSignal);
   // Without a config file there is nothing to reload, but SIGHUP must not end the process.
   const reload = running instanceof ConfigProxies
@@ -157,6 +188,7 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
   const reopen = () => void reopenLogs(proxies, log);
   Deno.addSignalListener("SIGUSR2", reopen);
   await proxies.finished;
+  await admin?.shutdown();
   for (const signal of SIGNALS) Deno.removeSignalListener(signal, shutdown.onSignal);
   Deno.removeSignalListener("SIGHUP", reload);
   Deno.removeSignalListener("SIGUSR2", reopen);
@@ -175,18 +207,6 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
 function describeUpstream({ address, weight, backup }: CliOptions["upstreams"][number]): string {
   return formatAddress(address) + (weight === 1 ? "" : `,weight=${weight}`) +
     (backup ? ",backup" : "");
-}
-
-/** The proxy on the main thread, for `--workers 1`. */
-function onMainThread(options: CliOptions): Proxies {
-  const { server, counters, reloadCertificates } = startProxy(options);
-  return {
-    reloadCertificates,
-    address: server.address,
-    finished: server.finished,
-    shutdown: (ms) => void server.shutdown(ms),
-    stats: () => Promise.resolve([{ index: 1, ...counters() }]),
-  };
 }
 
 /** Opens the access log file again, here and in each worker, after a rotation. */

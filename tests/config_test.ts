@@ -77,7 +77,7 @@ const MISTAKES: [string, unknown, string[]][] = [
     'servers[0].connectTimeout: unknown key; did you mean "connect"?',
   ]],
   ["unknown top-level key", { ...minimal(), listen: "127.0.0.1:8081", drainTimout: "5s" }, [
-    'listen: unknown key; expected "$schema", "drainTimeout", "logLevel", "logFormat", "accessLog", "workers" or "servers"',
+    'listen: unknown key; expected "$schema", "drainTimeout", "logLevel", "logFormat", "accessLog", "admin", "adminToken", "workers" or "servers"',
     'drainTimout: unknown key; did you mean "drainTimeout"?',
   ]],
   ["wrong type", minimal({ maxConnections: { max: "many" } }), [
@@ -194,7 +194,7 @@ Deno.test("validateConfig() reports every mistake, not just the first", () => {
     ],
   };
   assert.deepEqual(issuesOf(value), [
-    'extra: unknown key; expected "$schema", "drainTimeout", "logLevel", "logFormat", "accessLog", "workers" or "servers"',
+    'extra: unknown key; expected "$schema", "drainTimeout", "logLevel", "logFormat", "accessLog", "admin", "adminToken", "workers" or "servers"',
     'drainTimeout: expected a duration such as "5s", or whole milliseconds from 0 to ' +
     "2147483647, got -1",
     'servers[0].listen[1]: "localhost" is not valid: expected HOST:PORT',

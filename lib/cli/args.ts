@@ -7,6 +7,7 @@
 import { parseArgs } from "node:util";
 import { messageOf } from "../_util.ts";
 import { type Address, parseAddress } from "../address.ts";
+import { isLoopback } from "../ip.ts";
 import { parseDuration } from "../duration.ts";
 import { EDGE_FLAGS, type EdgeFlags, parseEdgeFlags } from "./edge_flags.ts";
 import { LAYER_FLAGS, type LayerFlags, parseLayerFlags } from "./layer_flags.ts";
@@ -45,6 +46,10 @@ export interface CliOptions extends LayerFlags, PoolFlags, EdgeFlags {
   logFormat: typeof LOG_FORMATS[number];
   /** `--access-log`: a file the access log goes to instead of standard error. */
   accessLog?: string;
+  /** `--admin`: where the admin API (metrics, status, status page) listens; off if absent. */
+  admin?: Address;
+  /** `--admin-token`: the bearer token the admin API requires; needed beyond loopback. */
+  adminToken?: string;
   /** How many Workers share the listening port; 1 runs the proxy on the main thread. */
   workers: number;
   /** `--config`: the config file to run, if any. */
@@ -99,6 +104,7 @@ export function parseCliArgs(args: string[]): CliOptions {
         ? {}
         : { accessLog: accessLogFlag(values["access-log"]) }),
       workers: workersFlag(values.workers),
+      ...adminFlags(values.admin, values["admin-token"]),
       ...parseLayerFlags(values, tokens),
       ...parseEdgeFlags(values),
       config: values.config,
@@ -135,6 +141,8 @@ function parseFlags(args: string[]) {
         "log-level": { type: "string" },
         "log-format": { type: "string" },
         "access-log": { type: "string" },
+        admin: { type: "string" },
+        "admin-token": { type: "string" },
         workers: { type: "string", short: "w" },
         config: { type: "string", short: "c" },
         watch: { type: "boolean" },
@@ -194,4 +202,36 @@ function oneOf<T extends string>(value: string, allowed: readonly T[], flag: str
 function accessLogFlag(path: string): string {
   if (path === "") throw new UsageError('Cannot parse --access-log "": expected a file path');
   return path;
+}
+
+function adminFlags(
+  admin: string | undefined,
+  token: string | undefined,
+): Pick<CliOptions, "admin" | "adminToken"> {
+  if (admin === undefined) {
+    if (token !== undefined) throw new UsageError("Option --admin-token needs --admin: add it");
+    return {};
+  }
+  const address = parseAddress(admin, { label: "--admin", allowPortZero: true });
+  if (token === "") throw new UsageError('Cannot parse --admin-token "": expected a token');
+  const problem = adminProblem(address, token, "--admin-token");
+  if (problem) throw new UsageError(`Option --admin ${admin} ${problem}`);
+  return token === undefined ? { admin: address } : { admin: address, adminToken: token };
+}
+
+/**
+ * What is wrong with an admin address and token: an address beyond loopback needs a token.
+ *
+ * @param admin The address.
+ * @param token The token, if any.
+ * @param tokenName How the token is set, for the message: a flag or a config key.
+ * @returns `undefined`, or the end of a sentence that names the address.
+ */
+export function adminProblem(
+  admin: Address,
+  token: string | undefined,
+  tokenName: string,
+): string | undefined {
+  if (token !== undefined || isLoopback(admin.hostname)) return undefined;
+  return `listens beyond loopback, which needs a token: add ${tokenName}, or listen on 127.0.0.1`;
 }

@@ -72,7 +72,7 @@ async function permissions(args: string[]): Promise<number> {
   const config = options.config === undefined ? configFromFlags(options) : await load(options);
   if (typeof config === "number") return config;
   const text = permissionsText({
-    needs: netNeeds(config.servers),
+    needs: netNeeds(config.servers, config.admin),
     configFile: options.config,
     files: fileNeeds(config.servers),
     accessLog: config.accessLog,

@@ -77,8 +77,8 @@ const SERVER_FLAGS: Record<string, [keyof ServerConfig, string?]> = {
  * The config with the flags given on the command line laid over it. Server flags override the
  * file's only server; with several servers they are a usage error. A flag for a part of a setting
  * (`--health-interval`, `--queue`, `--rate-burst`, ...) changes that part of the file's setting
- * and keeps the rest. `--drain-timeout`, `--log-level`, `--log-format`, `--access-log` and
- * `--workers` override the file's top-level settings.
+ * and keeps the rest. `--drain-timeout`, `--log-level`, `--log-format`, `--access-log`,
+ * `--admin`, `--admin-token` and `--workers` override the file's top-level settings.
  *
  * @param config The file's config.
  * @param options The command line.
@@ -95,8 +95,12 @@ export function withFlags(config: Config, options: CliOptions): Config {
     logFormat: given("log-format") ? options.logFormat : config.logFormat,
     workers: given("workers") ? options.workers : config.workers,
     accessLog: given("access-log") ? options.accessLog : config.accessLog,
+    admin: given("admin") ? options.admin : config.admin,
+    adminToken: given("admin-token") ? options.adminToken : config.adminToken,
   };
-  if (config.accessLog === undefined) delete config.accessLog;
+  for (const key of ["accessLog", "admin", "adminToken"] as const) {
+    if (config[key] === undefined) delete config[key];
+  }
   if (flags.length === 0) return config;
   if (config.servers.length > 1) {
     throw new UsageError(
@@ -130,6 +134,8 @@ export function configFromFlags(options: CliOptions): Config {
     logFormat: options.logFormat,
     workers: options.workers,
     ...(options.accessLog === undefined ? {} : { accessLog: options.accessLog }),
+    ...(options.admin === undefined ? {} : { admin: options.admin }),
+    ...(options.adminToken === undefined ? {} : { adminToken: options.adminToken }),
     servers: [{
       ...options,
       name: "default",

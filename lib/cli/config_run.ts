@@ -7,15 +7,17 @@
  */
 
 import { getLogger } from "@logtape/logtape";
-import type { Address } from "../address.ts";
+import { type Address, formatAddress } from "../address.ts";
 import type { Config } from "../config/config.ts";
 import { messageOf } from "../_util.ts";
 import type { CliOptions } from "./args.ts";
 import { loadConfig, withFlags } from "./config_file.ts";
 import { fileNeeds, netNeeds } from "./permissions.ts";
 import { checkNetPermissions, checkReadPermissions } from "./preflight.ts";
-import { type ReloadChanges, Runtime } from "./runtime.ts";
-import { type Proxies, WorkerGroup } from "./workers.ts";
+import { Runtime } from "./runtime.ts";
+import { metricsFor, onMainThread, type Target } from "./on_main_thread.ts";
+import type { Proxies } from "./proxies.ts";
+import { WorkerGroup } from "./workers.ts";
 import type { WorkerStats } from "./worker_protocol.ts";
 
 const log = getLogger(["minginx", "reload"]);
@@ -29,15 +31,8 @@ const WATCH_SETTLE_MS = 100;
  * @returns `undefined`, or one line naming what is missing and the flag that would grant it.
  */
 export async function checkConfigPermissions(config: Config): Promise<string | undefined> {
-  return await checkNetPermissions(netNeeds(config.servers)) ??
+  return await checkNetPermissions(netNeeds(config.servers, config.admin)) ??
     await checkReadPermissions(fileNeeds(config.servers));
-}
-
-/** What runs a config's servers: a runtime on the main thread, or a group of workers. */
-interface Target extends Proxies {
-  /** Every listener's address, where the target knows them. */
-  readonly addresses?: Address[];
-  reload(config: Config): ReloadChanges | Promise<ReloadChanges>;
 }
 
 /**
@@ -54,27 +49,6 @@ export function portZero(config: Config, options: CliOptions): string | undefine
   return `Server ${server.name} listens on port 0, which --workers cannot share: name the port`;
 }
 
-function onMainThread(runtime: Runtime): Target {
-  return {
-    get address() {
-      return runtime.addresses[0];
-    },
-    get addresses() {
-      return runtime.addresses;
-    },
-    finished: runtime.finished,
-    shutdown: (ms) => void runtime.shutdown(ms),
-    stats: () =>
-      Promise.resolve([{
-        index: 1,
-        accepted: runtime.accepted,
-        open: runtime.connections,
-        closedByShutdown: runtime.closedByShutdown,
-      }]),
-    reload: (config) => runtime.reload(config),
-  };
-}
-
 /** The servers of a config file, as the CLI runs and reloads them. */
 export class ConfigProxies implements Proxies {
   readonly #file: string;
@@ -88,6 +62,8 @@ export class ConfigProxies implements Proxies {
   reloads = 0;
   /** Reloads refused: an invalid file, a missing permission, or a listener that could not open. */
   failedReloads = 0;
+  /** When the config in use was applied. */
+  loadedAt: Date = new Date();
 
   private constructor(file: string, options: CliOptions, config: Config, target: Target) {
     this.#file = file;
@@ -110,8 +86,18 @@ export class ConfigProxies implements Proxies {
   static async start(file: string, options: CliOptions, config: Config): Promise<ConfigProxies> {
     const target = options.workers > 1
       ? await WorkerGroup.start(options, config)
-      : onMainThread(Runtime.start(config));
+      : onMainThread(Runtime.start(config, undefined, metricsFor(options)));
     return new ConfigProxies(file, options, config, target);
+  }
+
+  /** Each thread's metrics and status, when the admin API is on. */
+  get observe(): Proxies["observe"] {
+    return this.#target.observe;
+  }
+
+  /** Drains or enables an upstream in every thread, when the admin API is on. */
+  get setUpstream(): Proxies["setUpstream"] {
+    return this.#target.setUpstream;
   }
 
   /** The first listener's address. */
@@ -166,15 +152,19 @@ export class ConfigProxies implements Proxies {
       if (missing) throw new Error(missing);
       const { opened, removed } = await this.#target.reload(config);
       const running = this.#config;
-      const later = (["logLevel", "logFormat", "workers"] as const)
-        .filter((key) => config[key] !== running[key]);
+      const later = (["logLevel", "logFormat", "workers", "admin", "adminToken"] as const)
+        .filter((key) => String(startup(config[key])) !== String(startup(running[key])));
       // What the process was started with stays as it was.
       config = {
         ...config,
         logLevel: running.logLevel,
         logFormat: running.logFormat,
         workers: running.workers,
+        admin: running.admin,
+        adminToken: running.adminToken,
       };
+      if (config.admin === undefined) delete config.admin;
+      if (config.adminToken === undefined) delete config.adminToken;
       this.#config = config;
       if (later.length > 0) {
         log.warning("{keys} in {file} changed: that takes a restart", {
@@ -183,6 +173,7 @@ export class ConfigProxies implements Proxies {
         });
       }
       this.reloads++;
+      this.loadedAt = new Date();
       log.info(
         "Reloaded {file}: {servers}; listeners opened: {opened}; draining: {removed}",
         {
@@ -234,4 +225,11 @@ export class ConfigProxies implements Proxies {
       clearTimeout(timer);
     }
   }
+}
+
+/** A setting read at startup only, in a form to compare. */
+function startup(value: Config[keyof Config]): unknown {
+  return typeof value === "object" && value !== null && "port" in value
+    ? formatAddress(value)
+    : value;
 }

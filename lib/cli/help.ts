@@ -41,6 +41,11 @@ Options:
       --access-log FILE           Append the access log (a line a connection, every level) to
                                   FILE instead of standard error; needs --allow-write=FILE.
                                   SIGUSR2 reopens it, for log rotation
+      --admin HOST:PORT           Serve the admin API there: GET / (status page), /metrics
+                                  (Prometheus), /status (JSON), POST
+                                  /upstreams/POOL/ADDRESS/drain or /enable; off unless given
+      --admin-token TOKEN         The bearer token the admin API requires; needed when --admin
+                                  is not a loopback address
 
 Balancing, health and failover (see README.md):
   -b, --balance NAME              ${Object.keys(ALGORITHMS).join(", ")}

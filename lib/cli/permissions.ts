@@ -5,27 +5,30 @@
  * @module
  */
 
-import { formatAddress } from "../address.ts";
+import { type Address, formatAddress } from "../address.ts";
 import { allowNetFlag, type NetNeed } from "./preflight.ts";
 import type { ServerConfig } from "../config/config.ts";
 
 /**
- * What the servers need from `--allow-net`: every listen address, and every upstream, which is
- * also where its health checks connect.
+ * What the servers need from `--allow-net`: every listen address, the admin API's, and every
+ * upstream, which is also where its health checks connect.
  *
  * @param servers The servers, from a config or from flags.
- * @returns Each need once, in config order: listeners first.
+ * @param admin Where the admin API listens, if it does.
+ * @returns Each need once, in config order: listeners first, then the admin API.
  */
 export function netNeeds(
   servers: readonly (
     & Pick<ServerConfig, "listen" | "upstreams">
     & Partial<Pick<ServerConfig, "sni" | "sniFallback">>
   )[],
+  admin?: Address,
 ): NetNeed[] {
   const needs = new Map<string, NetNeed>();
   for (const { listen } of servers) {
     for (const address of listen) needs.set(formatAddress(address), { address, role: "listen" });
   }
+  if (admin) needs.set(formatAddress(admin), { address: admin, role: "admin" });
   for (const { upstreams, sni = [], sniFallback = [] } of servers) {
     const all = [...upstreams, ...sni.flatMap((route) => route.upstreams), ...sniFallback];
     for (const { address } of all) {

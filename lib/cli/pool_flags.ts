@@ -141,10 +141,12 @@ export function parsePoolFlags(values: Values): PoolFlags {
  * The pool the flags describe, with its health checks running until it is closed.
  *
  * @param flags What the flags say.
+ * @param name The pool's name, for logs, metrics and the admin API.
  * @returns The pool.
  */
-export function poolFromFlags(flags: PoolFlags): Pool {
+export function poolFromFlags(flags: PoolFlags, name?: string): Pool {
   return new Pool({
+    name,
     upstreams: flags.upstreams,
     balance: ALGORITHMS[flags.balance],
     healthCheck: flags.healthCheck === undefined ? undefined : parseHealthCheck(flags.healthCheck),

@@ -1,16 +1,12 @@
 /**
- * The proxy the CLI runs, on the main thread or in each worker: the service stack its flags
- * describe, listening where they say.
+ * What the CLI's proxies share, on the main thread or in each worker: how workers share a port,
+ * the counters the supervisor adds up, and reloading TLS certificates on SIGHUP.
  *
  * @module
  */
 
 import { getLogger } from "@logtape/logtape";
 import { messageOf } from "../_util.ts";
-import { serve } from "../serve.ts";
-import type { Server } from "../server.ts";
-import type { CliOptions } from "./args.ts";
-import { buildStack, type StackSettings } from "./stack.ts";
 
 /** What a worker's proxy needs beyond the flags: how it shares the port with the others. */
 export interface Sharing {
@@ -33,59 +29,6 @@ export interface ProxyCounters {
    * a second signal came.
    */
   closedByShutdown: number;
-}
-
-/** The proxy the CLI runs: its server, and its counters. */
-export interface CliProxy {
-  /** The running server; `shutdown(ms)` drains it. */
-  readonly server: Server;
-  /** The counters now. */
-  counters(): ProxyCounters;
-  /** Reads the TLS certificate files again, for new connections; present with `--tls-cert`. */
-  reloadCertificates?(): void;
-}
-
-/**
- * Starts the stack the flags describe on the listen address: the access log, the access rules
- * and limits that were asked for, the timeouts, any faults, and forward over the flags' pool,
- * whose health checks stop when the server has finished. A shutdown drains it for
- * `--drain-timeout` unless told otherwise.
- *
- * @param options The parsed flags.
- * @param sharing Set when several workers share the port.
- * @returns The running proxy.
- * @throws {Deno.errors.AddrInUse} And other listen errors, naming the address.
- */
-export function startProxy(
-  options: Pick<CliOptions, "listen" | "drainTimeout"> & StackSettings,
-  sharing?: Sharing,
-): CliProxy {
-  const shutdowns = { count: 0 };
-  const stack = buildStack(options, sharing?.workers ?? 1, undefined, shutdowns);
-  const { service } = stack;
-  try {
-    const server = serve({
-      listen: options.listen,
-      drainTimeout: options.drainTimeout,
-      reusePort: sharing?.reusePort,
-      connectionIds: sharing?.connectionIds,
-      service,
-    });
-    // The health checks run for as long as connections may still need upstreams.
-    server.finished.finally(() => Promise.all(stack.pools.map((pool) => pool.close())));
-    return {
-      server,
-      counters: () => ({
-        accepted: server.accepted,
-        open: server.connections,
-        closedByShutdown: shutdowns.count,
-      }),
-      reloadCertificates: stack.reloadCertificates,
-    };
-  } catch (error) {
-    for (const pool of stack.pools) pool.close();
-    throw error;
-  }
 }
 
 /**

@@ -9,13 +9,15 @@
 
 import { getLogger } from "@logtape/logtape";
 import { type Address, formatAddress } from "../address.ts";
+import type { ProxyMetrics } from "../metrics/proxy_metrics.ts";
 import { serve } from "../serve.ts";
 import type { Server } from "../server.ts";
-import type { Config, ServerConfig, UpstreamRemoval } from "../config/config.ts";
-import type { Pool } from "../pool/pool.ts";
+import type { Config, ServerConfig } from "../config/config.ts";
 import type { Sharing } from "./proxy.ts";
 import { buildStack, type Stack } from "./stack.ts";
 import { LayerReuse } from "./layer_flags.ts";
+import { RuntimeAdmin } from "./runtime_admin.ts";
+import { retire } from "./retire.ts";
 
 const log = getLogger(["minginx", "reload"]);
 
@@ -45,12 +47,19 @@ export class Runtime {
   readonly #finished = Promise.withResolvers<void>();
   #stopped = false;
   readonly #shutdowns = { count: 0 };
-
   readonly #sharing: Sharing | undefined;
+  /** What the admin API reads and changes; present when the runtime counts metrics. */
+  readonly admin: RuntimeAdmin | undefined;
 
-  private constructor(config: RuntimeConfig, sharing: Sharing | undefined) {
+  private constructor(
+    config: RuntimeConfig,
+    sharing: Sharing | undefined,
+    metrics: ProxyMetrics | undefined,
+  ) {
     this.#config = config;
     this.#sharing = sharing;
+    const view = { running: () => this.#running.values(), listeners: () => this.#listeners };
+    this.admin = metrics && new RuntimeAdmin(view, metrics);
   }
 
   /**
@@ -58,13 +67,28 @@ export class Runtime {
    *
    * @param config The config.
    * @param sharing Set when several workers share the ports.
+   * @param metrics Where to count connections, for the admin API.
    * @returns The runtime.
    * @throws {Error} If a listener cannot be opened; whatever was opened is closed again.
    */
-  static start(config: RuntimeConfig, sharing?: Sharing): Runtime {
-    const runtime = new Runtime(config, sharing);
+  static start(config: RuntimeConfig, sharing?: Sharing, metrics?: ProxyMetrics): Runtime {
+    const runtime = new Runtime(config, sharing, metrics);
     runtime.#apply(config);
     return runtime;
+  }
+
+  /**
+   * Reads every server's TLS certificate files again, for new connections; `undefined` when no
+   * server terminates TLS. It throws, and changes nothing for that server, if one cannot be read.
+   */
+  get reloadCertificates(): (() => void) | undefined {
+    const reloads = [...this.#running.values()].flatMap(({ stack }) =>
+      stack.reloadCertificates ? [stack.reloadCertificates] : []
+    );
+    if (reloads.length === 0) return undefined;
+    return () => {
+      for (const reload of reloads) reload();
+    };
   }
 
   /** Every address listened on, in config order. */
@@ -142,7 +166,12 @@ export class Runtime {
       for (const settings of config.servers) {
         const reuse = new LayerReuse(this.#layers.get(settings.name)?.used);
         layers.set(settings.name, reuse);
-        const stack = buildStack(settings, this.#sharing?.workers ?? 1, reuse, this.#shutdowns);
+        const stack = buildStack(settings, {
+          workers: this.#sharing?.workers,
+          reuse,
+          shutdowns: this.#shutdowns,
+          metrics: this.admin?.metrics,
+        });
         const running = { settings, stack };
         stacks.set(settings.name, running);
         for (const address of settings.listen) {
@@ -162,7 +191,12 @@ export class Runtime {
       }
     } catch (error) {
       for (const server of opened.values()) server.shutdown(0);
-      for (const { stack } of stacks.values()) for (const pool of stack.pools) pool.close();
+      for (const { stack } of stacks.values()) {
+        for (const pool of stack.pools) {
+          this.admin?.metrics.forget(pool);
+          pool.close();
+        }
+      }
       throw error;
     }
     // Nothing can fail from here on: the switch is all or nothing.
@@ -183,52 +217,14 @@ export class Runtime {
       this.#retiring.add(server);
       server.shutdown(config.drainTimeout).then(() => this.#retiring.delete(server));
     }
-    for (const [name, old] of this.#running) retire(old, stacks.get(name)?.settings);
+    for (const [name, old] of this.#running) {
+      for (const pool of old.stack.pools) this.admin?.metrics.forget(pool);
+      retire(old, stacks.get(name)?.settings);
+    }
+    for (const { stack } of stacks.values()) this.admin?.reapply(stack.pools);
     this.#listeners = listeners;
     this.#running = stacks;
     this.#layers = layers;
     return { opened: [...opened.keys()], removed };
   }
-}
-
-/**
- * Lets an old stack go: its pools' health checks stop, and the connections on upstreams that the
- * new settings no longer have (in any pool: the default, an SNI route, the fallback) are drained
- * or closed as they say.
- */
-function retire(old: Running, next: ServerConfig | undefined): void {
-  const all = next
-    ? [
-      ...next.upstreams,
-      ...next.sni.flatMap(({ upstreams }) => upstreams),
-      ...next.sniFallback ?? [],
-    ]
-    : [];
-  const kept = new Set(all.map(({ address }) => formatAddress(address)));
-  const { action, after } = (next ?? old.settings).onUpstreamRemoved;
-  const drains = old.stack.pools.map((pool) => retirePool(pool, kept, action, after));
-  Promise.all(drains).then(() => Promise.all(old.stack.pools.map((pool) => pool.close())));
-}
-
-function retirePool(
-  pool: Pool,
-  kept: Set<string>,
-  action: UpstreamRemoval["action"],
-  after: number,
-): Promise<unknown> {
-  const drains: Promise<void>[] = [];
-  for (const upstream of pool.upstreams) {
-    if (kept.has(upstream.name) || upstream.active === 0) continue;
-    if (action === "drain" && after === 0) continue; // they go on until they end
-    log.info(
-      "Upstream {upstream} was removed: its {open} connections are closed after {after} ms",
-      {
-        upstream: upstream.name,
-        open: upstream.active,
-        after,
-      },
-    );
-    drains.push(pool.drain(upstream, { timeout: after }));
-  }
-  return Promise.all(drains);
 }

@@ -7,7 +7,7 @@
 
 import { getLogger } from "@logtape/logtape";
 import { formatDuration } from "../duration.ts";
-import type { Proxies } from "./workers.ts";
+import type { Proxies } from "./proxies.ts";
 import type { WorkerStats } from "./worker_protocol.ts";
 
 /** The signals that stop the proxy. */
@@ -46,6 +46,11 @@ export class Shutdown {
   constructor(proxies: Proxies, drain: number | (() => number)) {
     this.#proxies = proxies;
     this.#drain = drain;
+  }
+
+  /** Whether a signal has come: the proxies accept no new connections and drain. */
+  get draining(): boolean {
+    return this.#signals > 0;
   }
 
   /** The handler for SIGINT and SIGTERM. */

@@ -9,6 +9,8 @@ import type { Connection } from "../connection.ts";
 import { forward, type ForwardOptions } from "../forward.ts";
 import { acceptProxy } from "../middleware/accept_proxy.ts";
 import { accessLog } from "../middleware/access_log.ts";
+import { connectionMetrics } from "../middleware/metrics.ts";
+import type { ProxyMetrics } from "../metrics/proxy_metrics.ts";
 import { timeout } from "../middleware/timeout.ts";
 import type { Pool } from "../pool/pool.ts";
 import type { ConnectionReport } from "../report.ts";
@@ -22,9 +24,30 @@ import { connectFromFlags, type PoolFlags, poolFromFlags } from "./pool_flags.ts
 
 /** What one server's stack is made from: plain data, the same from flags and from a file. */
 export type StackSettings = LayerFlags & PoolFlags & EdgeFlags & {
+  /** The server's name, which names its pools. */
+  name: string;
   /** Close a connection after this long with nothing moving, in milliseconds; 0 for never. */
   idleTimeout: number;
 };
+
+/** What a stack is built with beyond its settings. */
+export interface StackOptions {
+  /**
+   * How many proxies share the port: `maxConnections` and its queue are split among them.
+   *
+   * @default {1}
+   */
+  workers?: number;
+  /** The limit layers of the stack before a reload, to keep those that did not change. */
+  reuse?: LayerReuse;
+  /**
+   * Counts the connections a shutdown closes (reason `shutdown`), for the final line of a stop;
+   * it may be shared by the stacks of several reloads.
+   */
+  shutdowns?: { count: number };
+  /** Where to count connections and connects, for the admin API. */
+  metrics?: ProxyMetrics;
+}
 
 /** A server's stack and the pools at its bottom, whose health checks run until they are closed. */
 export interface Stack {
@@ -32,7 +55,10 @@ export interface Stack {
   service: Service<Connection, ConnectionReport>;
   /** The default upstream pool that forward walks. */
   pool: Pool;
-  /** Every pool: the default, then those of the SNI routes and the fallback. */
+  /**
+   * Every pool: the default (named after the server), then those of the SNI routes
+   * (`SERVER/sni/NAME`) and the fallback (`SERVER/fallback`).
+   */
   pools: Pool[];
   /**
    * Reads the TLS certificate files again, for new connections; present when TLS is terminated.
@@ -45,24 +71,17 @@ export interface Stack {
  * Builds the stack the settings describe.
  *
  * @param settings The server's settings.
- * @param workers How many proxies share the port: `maxConnections` and its queue are split
- * among them.
- * @param reuse The limit layers of the stack before a reload, to keep those that did not change.
- * @param shutdowns Counts the connections a shutdown closes (reason `shutdown`), for the final
- * line of a stop; it may be shared by the stacks of several reloads.
+ * @param options The worker count, the layers to reuse, and what to count in.
  * @returns The service and its pools.
  * @throws {TypeError} If a TLS certificate cannot be loaded; other errors of reading its files
  * (`Deno.errors.NotFound`, `NotCapable`) name the file.
  */
-export function buildStack(
-  settings: StackSettings,
-  workers = 1,
-  reuse?: LayerReuse,
-  shutdowns?: { count: number },
-): Stack {
+export function buildStack(settings: StackSettings, options: StackOptions = {}): Stack {
+  const { workers = 1, reuse, shutdowns, metrics } = options;
   const { limits, faults } = optionalLayers(shareOut(settings, workers), reuse);
   const { handshakeTimeout } = settings;
   let builder = new ServiceBuilder<Connection, ConnectionReport>();
+  if (metrics) builder = builder.layer(connectionMetrics(metrics));
   if (shutdowns) builder = builder.layer(countShutdowns(shutdowns));
   builder = builder.layer(accessLog());
   if (settings.acceptProxy.length > 0) {
@@ -83,23 +102,26 @@ export function buildStack(
     timeout({ connect: settings.connectDeadline, idle: settings.idleTimeout }),
   );
   if (faults) builder = builder.layer(faults);
-  const options = forwardOptions(settings);
+  const forwarding = forwardOptions(settings);
   const pools: Pool[] = [];
-  const forwardTo = (upstreams: PoolFlags["upstreams"]) => {
-    const pool = poolFromFlags({ ...settings, upstreams });
+  const forwardTo = (upstreams: PoolFlags["upstreams"], name: string) => {
+    const pool = poolFromFlags({ ...settings, upstreams }, name);
     pools.push(pool);
-    return forward({ ...options, balancer: pool });
+    return forward({ ...forwarding, balancer: metrics ? metrics.balancer(pool) : pool });
   };
-  const main = forwardTo(settings.upstreams);
+  const main = forwardTo(settings.upstreams, settings.name);
   const stack = { pool: pools[0], pools, reloadCertificates };
   if (settings.sni.length === 0) return { service: builder.service(main), ...stack };
   const routes = Object.fromEntries(
-    settings.sni.map(({ name, upstreams }) => [name, forwardTo(upstreams)]),
+    settings.sni.map(({ name, upstreams }) => [
+      name,
+      forwardTo(upstreams, `${settings.name}/sni/${name}`),
+    ]),
   );
   const router = routeBySni({
     routes,
     default: main,
-    fallback: settings.sniFallback && forwardTo(settings.sniFallback),
+    fallback: settings.sniFallback && forwardTo(settings.sniFallback, `${settings.name}/fallback`),
     peek: settings.tls.length === 0,
     timeout: handshakeTimeout,
   });

@@ -9,10 +9,13 @@ import { dispose, getLogger } from "@logtape/logtape";
 import { messageOf } from "../_util.ts";
 import { formatDuration } from "../duration.ts";
 import { configureLogging, type LogLosses, reopenAccessLog } from "./logging.ts";
-import { type CliProxy, type ProxyCounters, reloadCertificates, startProxy } from "./proxy.ts";
-import { type ReloadChanges, Runtime } from "./runtime.ts";
+import { reloadCertificates } from "./proxy.ts";
+import { Runtime } from "./runtime.ts";
 import type { Config } from "../config/config.ts";
-import type { Address } from "../address.ts";
+import { configFromFlags } from "./config_file.ts";
+import { metricsFor } from "./on_main_thread.ts";
+import { AdminError } from "../admin/backend.ts";
+import { snapshotOf } from "../metrics/snapshot.ts";
 import type { FromWorker, ToWorker, WorkerStats } from "./worker_protocol.ts";
 
 /** The worker's side of the channel: the global scope of a Web Worker. */
@@ -24,18 +27,8 @@ interface WorkerScope {
 
 const scope = globalThis as unknown as WorkerScope;
 const log = getLogger(["minginx", "worker"]);
-/** What a worker runs: the flags' one server, or a config's servers. */
-interface WorkerProxy {
-  readonly address: Address;
-  readonly finished: Promise<void>;
-  readonly open: number;
-  shutdown(ms: number): void;
-  counters(): ProxyCounters;
-  reload?(config: Config): ReloadChanges;
-  reloadCertificates?(): void;
-}
-
-let proxy: WorkerProxy | undefined;
+/** What the worker runs: the flags' one server, or a config's servers. */
+let proxy: Runtime | undefined;
 let draining = false;
 let losses: LogLosses = { dropped: 0, failed: 0 };
 let index = 0;
@@ -53,12 +46,12 @@ scope.onmessage = async ({ data: message }) => {
       if (draining || message.ms === 0) {
         log.info("Worker {worker}: closing {open} open connections at once", {
           worker: index,
-          open: proxy.open,
+          open: proxy.connections,
         });
       } else {
         log.info("Worker {worker}: no new connections; {open} open get {drain} to finish", {
           worker: index,
-          open: proxy.open,
+          open: proxy.connections,
           drain: formatDuration(message.ms),
         });
       }
@@ -82,11 +75,46 @@ scope.onmessage = async ({ data: message }) => {
     case "stats":
       scope.postMessage({ type: "stats", ...stats() });
       return;
+    case "observe":
+      if (!proxy?.admin) return;
+      scope.postMessage({
+        type: "observed",
+        id: message.id,
+        index,
+        metrics: snapshotOf(proxy.admin.metrics.registry),
+        status: proxy.admin.status(),
+      });
+      return;
+    case "upstream":
+      changeUpstream(message);
+      return;
   }
 };
 
 function stats(): WorkerStats {
-  return { index, ...(proxy?.counters() ?? { accepted: 0, open: 0, closedByShutdown: 0 }) };
+  if (!proxy) return { index, accepted: 0, open: 0, closedByShutdown: 0 };
+  return {
+    index,
+    accepted: proxy.accepted,
+    open: proxy.connections,
+    closedByShutdown: proxy.closedByShutdown,
+  };
+}
+
+function changeUpstream({ id, pool, address, action }: ToWorker & { type: "upstream" }): void {
+  try {
+    if (!proxy?.admin) throw new AdminError(503, "This worker is not running yet");
+    const upstream = proxy.admin.setUpstream(pool, address, action);
+    scope.postMessage({ type: "upstream-changed", id, index, upstream });
+  } catch (error) {
+    const status = error instanceof AdminError ? error.status : 500;
+    scope.postMessage({
+      type: "upstream-changed",
+      id,
+      index,
+      error: { status, message: messageOf(error) },
+    });
+  }
 }
 
 async function start(message: ToWorker & { type: "start" }): Promise<void> {
@@ -95,51 +123,19 @@ async function start(message: ToWorker & { type: "start" }): Promise<void> {
   losses = await configureLogging(options.logLevel, options.logFormat, options.accessLog);
   const sharing = { reusePort: true, connectionIds: { first: n, step: count }, workers: count };
   try {
-    proxy = config
-      ? fromRuntime(Runtime.start(config, sharing))
-      : fromCli(startProxy(options, sharing));
+    proxy = Runtime.start(config ?? configFromFlags(options), sharing, metricsFor(options));
   } catch (error) {
     await dispose();
     scope.postMessage({ type: "failed", message: messageOf(error) });
     return;
   }
   proxy.finished.then(finish);
-  scope.postMessage({ type: "listening", address: proxy.address });
-}
-
-function fromCli({ server, counters, reloadCertificates }: CliProxy): WorkerProxy {
-  return {
-    reloadCertificates,
-    address: server.address,
-    finished: server.finished,
-    get open() {
-      return server.connections;
-    },
-    shutdown: (ms) => void server.shutdown(ms),
-    counters,
-  };
-}
-
-function fromRuntime(runtime: Runtime): WorkerProxy {
-  return {
-    address: runtime.addresses[0],
-    finished: runtime.finished,
-    get open() {
-      return runtime.connections;
-    },
-    shutdown: (ms) => void runtime.shutdown(ms),
-    counters: () => ({
-      accepted: runtime.accepted,
-      open: runtime.connections,
-      closedByShutdown: runtime.closedByShutdown,
-    }),
-    reload: (config) => runtime.reload(config),
-  };
+  scope.postMessage({ type: "listening", address: proxy.addresses[0] });
 }
 
 function reload(config: Config): void {
   try {
-    if (!proxy?.reload) throw new Error("this worker runs no config");
+    if (!proxy) throw new Error("this worker runs no config");
     const changes = proxy.reload(config);
     scope.postMessage({ type: "reloaded", index, changes });
   } catch (error) {
@@ -150,7 +146,7 @@ function reload(config: Config): void {
 async function finish(): Promise<void> {
   log.info("Worker {worker} stopped after {accepted} connections", {
     worker: index,
-    accepted: proxy?.counters().accepted ?? 0,
+    accepted: proxy?.accepted ?? 0,
   });
   await dispose();
   scope.postMessage({ type: "finished", losses, stats: stats() });

@@ -5,6 +5,9 @@
  */
 
 import type { Address } from "../address.ts";
+import type { UpstreamAction } from "../admin/backend.ts";
+import type { ServersStatus, UpstreamStatus } from "../admin/status_types.ts";
+import type { MetricSnapshot } from "../metrics/snapshot.ts";
 import type { Config } from "../config/config.ts";
 import type { CliOptions } from "./args.ts";
 import type { LogLosses } from "./logging.ts";
@@ -18,7 +21,9 @@ export type ToWorker =
   | { type: "reload"; config: Config }
   | { type: "reload-tls" }
   | { type: "reopen-log" }
-  | { type: "stats" };
+  | { type: "stats" }
+  | { type: "observe"; id: number }
+  | { type: "upstream"; id: number; pool: string; address: string; action: UpstreamAction };
 
 /** A message from a worker to the main thread. */
 export type FromWorker =
@@ -26,7 +31,21 @@ export type FromWorker =
   | { type: "failed"; message: string }
   | { type: "stats" } & WorkerStats
   | { type: "reloaded"; index: number; error?: string; changes?: ReloadChanges }
-  | { type: "finished"; losses: LogLosses; stats: WorkerStats };
+  | { type: "finished"; losses: LogLosses; stats: WorkerStats }
+  | {
+    type: "observed";
+    id: number;
+    index: number;
+    metrics: MetricSnapshot[];
+    status: ServersStatus;
+  }
+  | {
+    type: "upstream-changed";
+    id: number;
+    index: number;
+    upstream?: UpstreamStatus;
+    error?: { status: number; message: string };
+  };
 
 /** One worker's counters. */
 export interface WorkerStats extends ProxyCounters {

@@ -16,31 +16,15 @@
 import { getLogger } from "@logtape/logtape";
 import { messageOf } from "../_util.ts";
 import type { Address } from "../address.ts";
+import type { UpstreamAction } from "../admin/backend.ts";
+import type { UpstreamStatus } from "../admin/status_types.ts";
+import type { Observation, Proxies } from "./proxies.ts";
 import type { CliOptions } from "./args.ts";
 import type { LogLosses } from "./logging.ts";
 import type { ReloadChanges } from "./runtime.ts";
 import type { Config } from "../config/config.ts";
 import type { FromWorker, ToWorker, WorkerStats } from "./worker_protocol.ts";
-
-/** What the CLI runs: one server on the main thread, or a group of workers. */
-export interface Proxies {
-  /** Where they listen. */
-  readonly address: Address;
-  /** Settles when every connection has ended after a shutdown. */
-  readonly finished: Promise<void>;
-  /**
-   * Stops accepting and gives open connections `ms` milliseconds to finish; the rest are then
-   * closed with reason `shutdown`. A second call with 0 closes them at once.
-   */
-  shutdown(ms: number): void;
-  /** The counters of each worker (one entry on the main thread), also once they have finished. */
-  stats(): Promise<WorkerStats[]>;
-  /**
-   * Reads the `--tls-cert` files again, for new connections; present when TLS is terminated
-   * without a config file. Throws, or logs from each worker, if a file cannot be loaded.
-   */
-  reloadCertificates?(): void;
-}
+import { WorkerRequests } from "./worker_requests.ts";
 
 const START_TIMEOUT_MS = 10_000;
 const STATS_TIMEOUT_MS = 1_000;
@@ -62,6 +46,7 @@ export class WorkerGroup implements Proxies {
   readonly #statsWaiters = new Set<(stats: WorkerStats) => void>();
   /** The last counters of each worker that has finished, by index. */
   readonly #final = new Map<number, WorkerStats>();
+  readonly #requests = new WorkerRequests();
 
   private constructor(
     options: CliOptions,
@@ -149,6 +134,20 @@ export class WorkerGroup implements Proxies {
     return promise;
   }
 
+  /** Each worker's metrics and status, for the admin API; workers that do not answer in time are left out. */
+  observe(): Promise<Observation> {
+    return this.#requests.observe(this.#live());
+  }
+
+  /** Drains or enables an upstream in every worker, for the admin API. */
+  setUpstream(pool: string, address: string, action: UpstreamAction): Promise<UpstreamStatus> {
+    return this.#requests.setUpstream(this.#live(), { pool, address, action });
+  }
+
+  #live(): Worker[] {
+    return this.#workers.filter((worker) => worker !== undefined);
+  }
+
   /** Has each worker open the `--access-log` file again; each logs how that went. */
   reopenAccessLog(): void {
     for (const worker of this.#workers) worker?.postMessage({ type: "reopen-log" });
@@ -187,6 +186,7 @@ export class WorkerGroup implements Proxies {
 
   #supervise(worker: Worker, index: number): void {
     worker.onmessage = ({ data }: MessageEvent<FromWorker>) => {
+      this.#requests.answered(data);
       // "listening" and "failed" only answer "start", which listening() handles.
       if (data.type === "stats") { for (const waiter of this.#statsWaiters) waiter(data); }
       if (data.type === "reloaded") { for (const waiter of this.#reloadWaiters) waiter(data); }

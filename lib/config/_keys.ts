@@ -19,7 +19,17 @@ export interface Keys {
  */
 export const CONFIG_KEYS = {
   "": {
-    keys: ["$schema", "drainTimeout", "logLevel", "logFormat", "accessLog", "workers", "servers"],
+    keys: [
+      "$schema",
+      "drainTimeout",
+      "logLevel",
+      "logFormat",
+      "accessLog",
+      "admin",
+      "adminToken",
+      "workers",
+      "servers",
+    ],
     required: ["servers"],
   },
   "servers[]": {

@@ -93,6 +93,10 @@ export interface Config {
   logFormat: typeof LOG_FORMATS[number];
   /** A file the access log goes to instead of standard error; read at startup only. */
   accessLog?: string;
+  /** Where the admin API listens; read at startup only. */
+  admin?: Address;
+  /** The token the admin API requires; read at startup only. */
+  adminToken?: string;
   /** How many workers share the ports; read at startup only. */
   workers: number;
   /** The servers, one or more. */

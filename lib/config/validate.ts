@@ -5,8 +5,8 @@
  * @module
  */
 
-import { type Address, parseAddress } from "../address.ts";
-import { DEFAULTS, LOG_FORMATS, LOG_LEVELS, MAX_WORKERS } from "../cli/args.ts";
+import { type Address, formatAddress, parseAddress } from "../address.ts";
+import { adminProblem, DEFAULTS, LOG_FORMATS, LOG_LEVELS, MAX_WORKERS } from "../cli/args.ts";
 import { clientKey } from "../ip.ts";
 import { Checker, join } from "./_fields.ts";
 import { layersOf } from "./_layer_fields.ts";
@@ -61,6 +61,16 @@ export function validateConfig(value: unknown): Config {
   const logLevel = read("logLevel", c.oneOf(LOG_LEVELS), DEFAULTS.logLevel);
   const logFormat = read("logFormat", c.oneOf(LOG_FORMATS), DEFAULTS.logFormat);
   const accessLog = read("accessLog", c.string("a file path"), undefined);
+  const admin = read(
+    "admin",
+    c.parsed((text, label) => parseAddress(text, { label, allowPortZero: true }), ADDRESS),
+    undefined,
+  );
+  const adminToken = read("adminToken", c.string("a token"), undefined);
+  if (admin !== undefined) {
+    const problem = adminProblem(admin, adminToken, "adminToken");
+    if (problem) c.add("admin", `"${formatAddress(admin)}" ${problem}`);
+  } else if (adminToken !== undefined) c.add("adminToken", "needs admin: add it");
   const workers = read("workers", (v, p) => workersOf(c, v, p), DEFAULTS.workers);
   const seen = { listen: new Map<string, string>(), name: new Map<string, string>() };
   const servers = read("servers", c.list("server"), [])
@@ -68,6 +78,8 @@ export function validateConfig(value: unknown): Config {
   if (c.issues.length > 0) throw new ConfigError(c.issues);
   const config: Config = { drainTimeout, logLevel, logFormat, workers, servers };
   if (accessLog !== undefined) config.accessLog = accessLog;
+  if (admin !== undefined) config.admin = admin;
+  if (adminToken !== undefined) config.adminToken = adminToken;
   return config;
 }
 
