@@ -72,6 +72,7 @@ Deno.test({
       assert.ok(value(`minginx_upstream_connections_total{${labels}}`) >= 1);
     }
     assert.ok(value("minginx_process_resident_memory_bytes") > 1_000_000);
+    assert.equal(value("minginx_open_sockets"), 2, "the open connection's client and upstream");
     assert.equal(value('minginx_config_reloads_total{result="applied"}'), 0);
     // Never a label per client: no client port appears in any series.
     const { localAddr } = open;

@@ -81,9 +81,12 @@ export class OpenConnections {
 
   /** Adds the bytes that open connections moved since the last call; a scrape calls it first. */
   sync(): void {
+    let sockets = 0;
     for (const [connection, open] of this.#open) {
       this.#addBytes(connection, open, connection.up.bytes, connection.down.bytes);
+      sockets += connection.upstream === undefined ? 1 : 2;
     }
+    this.#metrics.sockets.set(sockets);
   }
 
   #addBytes(connection: Connection, open: Open, up: number, down: number): void {

@@ -45,6 +45,7 @@ const CONNECT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
  * | `minginx_upstream_connect_duration_seconds` | pool, upstream |
  * | `minginx_upstream_state` | pool, upstream, state (1 for the current state, 0 for the others) |
  * | `minginx_upstream_weight` | pool, upstream |
+ * | `minginx_open_sockets` | (none): a client's socket, and its upstream's once connected |
  *
  * @example Count a proxy's connections and read a scrape
  * ```ts
@@ -92,6 +93,8 @@ export class ProxyMetrics {
   readonly upstreamState: Gauge;
   /** Each upstream's configured weight. */
   readonly upstreamWeight: Gauge;
+  /** Sockets open for connections, set at each scrape. */
+  readonly sockets: Gauge;
   readonly #open = new OpenConnections(this);
   readonly #pools = new Set<Pool>();
 
@@ -175,6 +178,10 @@ export class ProxyMetrics {
       help: "Each upstream's configured weight.",
       labelNames: upstream,
       merge: "max",
+    });
+    this.sockets = r.gauge({
+      name: "minginx_open_sockets",
+      help: "Sockets open for connections: one a client, one a connected upstream.",
     });
     registry.addCollector(() => {
       this.sync();
