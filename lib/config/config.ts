@@ -117,7 +117,7 @@ export interface Config {
  *   assert.ok(error instanceof ConfigError);
  *   assert.deepEqual(error.issues, [
  *     'x: unknown key; expected "$schema", "drainTimeout", "logLevel", "logFormat", ' +
- *       '"accessLog", "workers" or "servers"',
+ *       '"accessLog", "admin", "adminToken", "workers" or "servers"',
  *     'servers[0]: missing "upstreams"',
  *   ]);
  *   return true;
