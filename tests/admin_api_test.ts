@@ -145,3 +145,17 @@ Deno.test("the admin API names what it does not know, and the methods it takes",
   assert.match(page.headers.get("content-security-policy") ?? "", /default-src 'none'/);
   assert.match(await page.text(), /^<!doctype html>/i);
 });
+
+Deno.test("--admin without its --allow-net entry exits 2 and names the exact flag", async () => {
+  const [port, admin] = [freePort(), freePort()];
+  const { code, stderr } = await runCli(
+    ["-l", `127.0.0.1:${port}`, "-u", "127.0.0.1:9", "--admin", `127.0.0.1:${admin}`],
+    `127.0.0.1:${port},127.0.0.1:9`,
+  );
+  assert.equal(code, 2);
+  assert.equal(
+    stderr.trim(),
+    `Missing network permission for 127.0.0.1:${admin} (admin): run with ` +
+      `--allow-net=127.0.0.1:${port},127.0.0.1:${admin},127.0.0.1:9`,
+  );
+});
