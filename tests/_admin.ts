@@ -5,10 +5,6 @@
 
 import { CliProcess, freePort } from "./_cli.ts";
 import { startEcho } from "./_helpers.ts";
-import { has } from "./_peers.ts";
-
-/** Whether promtool (Debian's prometheus package) is installed. */
-export const HAS_PROMTOOL = await has("promtool");
 
 /** What {@linkcode adminCli} starts with, beyond its defaults. */
 export interface AdminCliOptions {
@@ -94,20 +90,4 @@ export async function scrape(url: string, init?: RequestInit): Promise<Scrape> {
       return total;
     },
   };
-}
-
-/** Runs `promtool check metrics` on a scrape: its exit code and what it said. */
-export async function promtoolCheck(text: string): Promise<{ code: number; output: string }> {
-  const child = new Deno.Command("promtool", {
-    args: ["check", "metrics"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(text));
-  await writer.close();
-  const { code, stdout, stderr } = await child.output();
-  const decoder = new TextDecoder();
-  return { code, output: decoder.decode(stdout) + decoder.decode(stderr) };
 }

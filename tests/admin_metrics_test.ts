@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { adminCli, HAS_PROMTOOL, promtoolCheck, scrape } from "./_admin.ts";
+import { adminCli, scrape } from "./_admin.ts";
+import { HAS_PROMTOOL, promtoolCheck } from "./_promtool.ts";
 import { freePort, WORKER_FLAGS } from "./_cli.ts";
 import { randomBytes, readToEnd, sha256, within, writeAll } from "./_helpers.ts";
 

@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
 import { processMetrics } from "../lib/metrics/process.ts";
 import { Registry } from "../lib/metrics/registry.ts";
-import { has } from "./_peers.ts";
-
-const HAS_PROMTOOL = await has("promtool");
+import { HAS_PROMTOOL, promtoolCheck } from "./_promtool.ts";
 
 /** A registry with every kind of metric, label values to escape, special values and an overflow. */
 function richRegistry(): Registry {
@@ -45,17 +43,7 @@ Deno.test({
   ignore: !HAS_PROMTOOL,
   async fn() {
     const text = richRegistry().render();
-    const child = new Deno.Command("promtool", {
-      args: ["check", "metrics"],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(text));
-    await writer.close();
-    const { code, stdout, stderr } = await child.output();
-    const output = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
+    const { code, output } = await promtoolCheck(text);
     assert.equal(code, 0, `promtool check metrics exited ${code}:\n${output}\n--- input:\n${text}`);
     assert.equal(output.trim(), "");
   },
@@ -66,15 +54,7 @@ Deno.test({
     (HAS_PROMTOOL ? "" : ": IGNORED, promtool is not on PATH (apt-get install prometheus)"),
   ignore: !HAS_PROMTOOL,
   async fn() {
-    const child = new Deno.Command("promtool", {
-      args: ["check", "metrics"],
-      stdin: "piped",
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode("# HELP a A.\n# TYPE a counter\na 1\n"));
-    await writer.close();
-    assert.notEqual((await child.status).code, 0);
+    const { code } = await promtoolCheck("# HELP a A.\n# TYPE a counter\na 1\n");
+    assert.notEqual(code, 0);
   },
 });
