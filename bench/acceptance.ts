@@ -1,7 +1,7 @@
 /**
- * The targets of the performance issue, and of the middleware issue for what the layer stack may
- * cost, and how a run measures up to them. The report states them; it does not fail the run on
- * them.
+ * The targets of the performance issue, of the middleware issue for what the layer stack may
+ * cost, and of the metrics issue for what counting may cost, and how a run measures up to them.
+ * The report states them; it does not fail the run on them.
  *
  * @module
  */
@@ -22,6 +22,12 @@ export const MAX_IDLE_KIB = 8;
  * this many times the bare proxy's, measured in the same run.
  */
 export const MAX_LAYER_CPU_VS_BARE = 1.05;
+/**
+ * minginx's CPU per keep-alive request with the admin API on (`minginx-metrics`: metrics counted,
+ * `/metrics` scraped once a second) may be at most this many times the bare proxy's, measured in
+ * the same run.
+ */
+export const MAX_METRICS_CPU_VS_BARE = 1.05;
 /** minginx's p99 latency may be at most this many times nginx's... */
 export const MAX_P99_VS_NGINX = 1.2;
 /** ...with this many keep-alive connections. */
@@ -40,6 +46,8 @@ export const TOLERANCE = {
    * per-round ratios from 0.97 to 1.05).
    */
   layerCpu: 0.05,
+  /** minginx-metrics' over bare minginx's, measured the same way as `layerCpu`. */
+  metricsCpu: 0.05,
   /** CPU per new connection: the kernel's share of it varies more. */
   connectCpu: 0.15,
   /** CPU per GiB of bulk transfer. */
@@ -75,7 +83,8 @@ export interface Acceptance {
 }
 
 /**
- * Compares the figures of a run with the targets of the performance issue and the layer stack's.
+ * Compares the figures of a run with the targets of the performance issue, the layer stack's and
+ * metrics'.
  *
  * @param figures Every figure of the run.
  * @param connections The keep-alive connections the run used, for the latency target.
@@ -138,6 +147,15 @@ export function judge(figures: Figure[], connections: number): Acceptance[] {
       `≤ ${MAX_LAYER_CPU_VS_BARE.toFixed(2)}x bare minginx`,
       MAX_LAYER_CPU_VS_BARE,
       TOLERANCE.layerCpu,
+    ),
+    ratioCheck(
+      `Metrics: CPU per request with the admin API on within ${
+        Math.round((MAX_METRICS_CPU_VS_BARE - 1) * 100)
+      }% of bare minginx`,
+      figureById(figures, "cpuPerRequest")?.metrics ?? null,
+      `≤ ${MAX_METRICS_CPU_VS_BARE.toFixed(2)}x bare minginx`,
+      MAX_METRICS_CPU_VS_BARE,
+      TOLERANCE.metricsCpu,
     ),
   ];
 }

@@ -3,7 +3,7 @@
  * direct connection's where that means something: rates and latencies against both (how much
  * of a direct connection's rate a proxy keeps, how it compares with nginx), costs (CPU time,
  * memory) against nginx only, since a direct connection has no proxy to cost anything; and
- * minginx with layers against bare minginx, for what the layer stack costs.
+ * minginx with layers and with metrics against bare minginx, for what each costs.
  *
  * @module
  */
@@ -62,13 +62,16 @@ export interface Figure {
   minginx: { nginx: Ratio | null; haproxy: Ratio | null };
   /** minginx-layers over bare minginx; `null` where either has no figure. */
   layerStack: Ratio | null;
+  /** minginx-metrics over bare minginx; `null` where either has no figure. */
+  metrics: Ratio | null;
 }
 
 /**
- * The figures the layer stack's cost is reported for, as minginx-layers over bare minginx: the
- * proxy's CPU per request, per connection and per GiB, and its memory per idle connection.
+ * The figures the variants of minginx (the layer stack, metrics) are reported for, as the
+ * variant over bare minginx: the proxy's CPU per request, per connection and per GiB, and its
+ * memory per idle connection.
  */
-export const LAYER_STACK_FIGURES = [
+export const AGAINST_BARE_FIGURES = [
   "cpuPerRequest",
   "cpuPerConnection",
   "cpuPerGiBUp",
@@ -99,6 +102,7 @@ function figure<R extends Run>(meta: Meta, runs: R[], value: (run: R) => number 
       haproxy: compare(runs, value, "minginx", "haproxy"),
     },
     layerStack: compare(runs, value, "minginx-layers", "minginx"),
+    metrics: compare(runs, value, "minginx-metrics", "minginx"),
   };
 }
 

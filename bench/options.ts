@@ -50,7 +50,9 @@ const QUICK = { duration: "2s", warmup: "1s", bulk: "1s", idle: "500", settle: "
 export const HELP = `Usage: deno task bench [options]
 
 Measures minginx against nginx (stream), HAProxy (mode tcp) and a direct connection, in one run,
-and minginx-layers (minginx with five layers that never touch bytes) against bare minginx.
+and two variants against bare minginx, each run next to it in every round: minginx-layers
+(five layers that never touch bytes) and minginx-metrics (the admin API on, so metrics are
+counted, and its /metrics scraped once a second by the benchmark).
 Proxies are pinned to CPU 0; wrk, iperf3 and the upstream servers to CPU 1.
 
 Workloads:
@@ -67,10 +69,12 @@ A workload whose load generator (wrk, iperf3, openssl) is not installed is skipp
 message, and so is a proxy that is not installed.
 
 Options:
-  --quick               A smoke test of every workload in about 80 s, judging nothing:
-                        the defaults become --duration ${QUICK.duration} --warmup ${QUICK.warmup}
+  --quick               A smoke test of every workload and target in about 90 s, judging
+                        nothing: the defaults become --duration ${QUICK.duration} --warmup ${QUICK.warmup}
                         --bulk-duration ${QUICK.bulk} --idle ${QUICK.idle} --settle ${QUICK.settle}
-                        and no bulk warm-up (flags given still win)
+                        and no bulk warm-up (flags given still win). minginx-metrics
+                        runs in every workload, as the others do (about 12 s of it), so
+                        the smoke test starts the admin API and scrapes it under load
   --duration DURATION   Measured wrk run per target (default: ${NORMAL.duration})
   --warmup DURATION     Uncounted wrk or iperf3 run before the measured ones; 0 for none
                         (default: ${NORMAL.warmup})
@@ -79,8 +83,8 @@ Options:
   --idle N              Connections held open for the memory reading (default: ${NORMAL.idle})
   --settle DURATION     Wait before each memory reading (default: ${NORMAL.settle})
   --rounds N            Repeat every measurement N times and report medians (default: 1)
-  --targets LIST        Targets, comma-separated: ${TARGETS.join(",")}
-                        (default: all; --only is the same)
+  --targets LIST        Targets, comma-separated (default: all; --only is the same):
+                        ${TARGETS.join(",")}
   --workloads LIST      Workloads, comma-separated: ${WORKLOADS.join(",")} (default: all)
   --out DIR             Where latest.md and latest.json go (default: bench/results)
   -h, --help            Show this help

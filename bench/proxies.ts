@@ -1,40 +1,31 @@
 /**
- * The proxies under test, each started on one core in front of a given upstream: minginx as a
- * `deno run` subprocess, bare and with a stack of layers that never touch bytes, nginx's stream
- * proxy and HAProxy in TCP mode with configurations generated into a temporary directory, and
- * "direct", which is no proxy at all.
+ * The proxies under test, each started on one core in front of a given upstream: minginx, bare
+ * and in its variants (see `minginx_proxy.ts`), nginx's stream proxy and HAProxy in TCP mode
+ * with configurations generated into a temporary directory, and "direct", which is no proxy at
+ * all.
  *
  * @module
  */
 
+import { isMinginx, startMinginx } from "./minginx_proxy.ts";
 import { freePort, HOST, waitForAccept } from "./net.ts";
 import { type Child, hasProgram, makeTempDir, removeTempDir, spawn } from "./resources.ts";
-
-/** Every target the benchmark knows, in the order they run. */
-export const TARGETS = ["minginx", "minginx-layers", "nginx", "haproxy", "direct"] as const;
-/** One of {@linkcode TARGETS}. */
-export type Target = typeof TARGETS[number];
+import { withScraper } from "./scraper.ts";
 
 /**
- * The flags `minginx-layers` adds to the bare minginx command line: five layers (an IP filter, a
- * rate limit, a per-IP and a global connection limit, a fault that never fires) that let every
- * connection of the benchmark through and never touch its bytes. The limits are far above what
- * any workload reaches, the idle workload's held connections included.
+ * Every target the benchmark knows, in the order of the report; `roundOrder` puts bare minginx
+ * between its variants.
  */
-export const LAYER_ARGS: readonly string[] = [
-  "--allow",
-  "127.0.0.0/8",
-  "--rate-limit",
-  "1000000/s",
-  "--rate-burst",
-  "1000000",
-  "--max-connections-per-ip",
-  "1000000",
-  "--max-connections",
-  "1000000",
-  "--fault",
-  "upstream:latency=1ms,probability=0",
-];
+export const TARGETS = [
+  "minginx",
+  "minginx-layers",
+  "minginx-metrics",
+  "nginx",
+  "haproxy",
+  "direct",
+] as const;
+/** One of {@linkcode TARGETS}. */
+export type Target = typeof TARGETS[number];
 
 /** A proxy listening on one core and forwarding to an upstream. */
 export interface RunningProxy {
@@ -58,7 +49,6 @@ export interface ProxyOptions {
   maxSockets: number;
 }
 
-const REPO = new URL("..", import.meta.url).pathname;
 const STREAM_MODULES = [
   "/usr/lib/nginx/modules/ngx_stream_module.so",
   "/usr/lib64/nginx/modules/ngx_stream_module.so",
@@ -111,11 +101,19 @@ export function startProxy(target: Target, options: ProxyOptions): Promise<Runni
     const port = options.upstreamPort;
     return Promise.resolve({ target, port, pid: undefined, stop: () => Promise.resolve() });
   }
+  if (target === "minginx-metrics") {
+    // The admin API on a port of its own, scraped from this process until the proxy stops.
+    const adminPort = freePort();
+    return withScraper(
+      startInTempDir(target, target, (port) => startMinginx(target, port, options, adminPort)),
+      `http://${HOST}:${adminPort}/metrics`,
+    );
+  }
   return startInTempDir(
     target,
     target,
     (port, dir) =>
-      target === "minginx" || target === "minginx-layers"
+      isMinginx(target)
         ? startMinginx(target, port, options)
         : target === "nginx"
         ? startNginx(port, options, dir)
@@ -158,27 +156,6 @@ export async function startInTempDir(
       await removeTempDir(dir);
     },
   };
-}
-
-function startMinginx(
-  target: "minginx" | "minginx-layers",
-  port: number,
-  { upstreamPort, cpus }: ProxyOptions,
-): Child {
-  const listen = `${HOST}:${port}`;
-  const upstream = `${HOST}:${upstreamPort}`;
-  return spawn(target, Deno.execPath(), [
-    "run",
-    `--allow-net=${listen},${upstream}`,
-    "main.ts",
-    "-l",
-    listen,
-    "-u",
-    upstream,
-    "--log-level",
-    "warning",
-    ...(target === "minginx-layers" ? LAYER_ARGS : []),
-  ], { cwd: REPO, cpus });
 }
 
 function startNginx(port: number, options: ProxyOptions, dir: string): Promise<Child> {

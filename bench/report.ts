@@ -12,8 +12,8 @@ import type { IdleResult } from "./idle_memory.ts";
 import type { BenchOptions, Workload } from "./options.ts";
 import type { Target } from "./proxies.ts";
 import { figuresSection, minginxSection, targetsSection } from "./report_comparison.ts";
-import { layerStackSection } from "./report_layers.ts";
 import { tlsSection, type TlsSummary } from "./report_tls.ts";
+import { layerStackSection, metricsSection } from "./report_variants.ts";
 import { bulkSection, connectSection, idleSection, keepAliveSection } from "./report_workloads.ts";
 import type { Failure } from "./rounds.ts";
 import type { Summary } from "./summary.ts";
@@ -51,8 +51,8 @@ export interface BenchReport {
 
 /**
  * Renders the report as Markdown: the setup, one table per workload, every figure against
- * nginx and direct, minginx against the others, the layer stack's cost, and the targets. With
- * several rounds each figure is `median (min–max)`.
+ * nginx and direct, minginx against the others, the costs of the layer stack and of metrics,
+ * and the targets. With several rounds each figure is `median (min–max)`.
  *
  * @param report The report.
  * @returns The Markdown text.
@@ -91,6 +91,7 @@ export function renderMarkdown(report: BenchReport): string {
     ...figuresSection(report),
     ...minginxSection(report),
     ...layerStackSection(report),
+    ...metricsSection(report),
     ...targetsSection(report),
   );
   return lines.join("\n");

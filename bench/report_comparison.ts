@@ -11,6 +11,7 @@ import {
   MAX_CPU_PER_REQUEST_VS_NGINX,
   MAX_IDLE_KIB,
   MAX_LAYER_CPU_VS_BARE,
+  MAX_METRICS_CPU_VS_BARE,
   MAX_P99_VS_NGINX,
   P99_CONNECTIONS,
 } from "./acceptance.ts";
@@ -96,14 +97,14 @@ export function minginxSection({ options, summary }: BenchReport): string[] {
 }
 
 /**
- * The targets of the performance issue and the layer stack's, measured against them; for
- * `--quick`, a line saying they are not judged.
+ * The targets of the performance issue, the layer stack's and metrics', measured against them;
+ * for `--quick`, a line saying they are not judged.
  *
  * @param report The report.
  * @returns Markdown lines.
  */
 export function targetsSection({ options, summary }: BenchReport): string[] {
-  const lines = ["## Targets of the performance issue and the layer stack", ""];
+  const lines = ["## Targets of the performance issue, the layer stack and metrics", ""];
   if (options.quick) {
     return [
       ...lines,
@@ -112,7 +113,8 @@ export function targetsSection({ options, summary }: BenchReport): string[] {
       `new connection ≤ ${MAX_CPU_PER_CONNECTION_VS_NGINX.toFixed(1)}x, per GiB of bulk ` +
       `≤ ${MAX_CPU_PER_GIB_VS_NGINX}x, idle memory ≤ ${MAX_IDLE_KIB} KiB per connection, p99 ` +
       `latency at ${P99_CONNECTIONS} connections ≤ ${MAX_P99_VS_NGINX}x nginx; CPU per ` +
-      `request with 5 layers ≤ ${MAX_LAYER_CPU_VS_BARE}x bare minginx).`,
+      `request with 5 layers ≤ ${MAX_LAYER_CPU_VS_BARE}x bare minginx, with the admin API ` +
+      `on ≤ ${MAX_METRICS_CPU_VS_BARE}x).`,
       "",
     ];
   }

@@ -1,13 +1,15 @@
 /**
  * Running one workload over every target and round: the targets take turns within a round, so
  * that drift of the machine over the run falls between rounds rather than between targets; a
- * measurement that fails is recorded and the others go on. Bare minginx and minginx with layers,
- * whose difference is small, run back to back and swap places every other round, so that
- * whatever the one before leaves behind (sockets in TIME_WAIT, a warm cache) favours neither.
+ * measurement that fails is recorded and the others go on. Bare minginx and each of its variants
+ * (with layers, with metrics), whose difference is small, run back to back and swap places every
+ * other round, so that whatever the one before leaves behind (sockets in TIME_WAIT, a warm
+ * cache) favours neither.
  *
  * @module
  */
 
+import { VARIANTS } from "./minginx_proxy.ts";
 import type { Workload } from "./options.ts";
 import type { Target } from "./proxies.ts";
 
@@ -22,30 +24,27 @@ export interface Failure {
 }
 
 /**
- * Pairs of targets compared with each other so closely that running first must not favour
- * either: in even rounds they swap places.
- */
-export const SWAPPED_PAIRS: readonly (readonly [Target, Target])[] = [
-  ["minginx", "minginx-layers"],
-];
-
-/**
- * The order the targets run in within one round: as given in odd rounds, and with each pair of
- * {@linkcode SWAPPED_PAIRS} that is present swapped in even rounds.
+ * The order the targets run in within one round: bare minginx and its variants, whose
+ * differences are small, run back to back, bare minginx between them, where the first of them
+ * is in the usual order; the other targets keep their order. In odd rounds `minginx-metrics`
+ * runs just before bare minginx and `minginx-layers` just after it; in even rounds the other
+ * way round. So each variant runs next to bare minginx in every round, and swaps places with it
+ * every other round.
  *
  * @param targets The targets, in their usual order.
  * @param round The round, counted from 1.
  * @returns The targets in the order to run them.
  */
 export function roundOrder(targets: readonly Target[], round: number): Target[] {
-  const order = [...targets];
-  if (round % 2 === 1) return order;
-  for (const [a, b] of SWAPPED_PAIRS) {
-    const i = order.indexOf(a);
-    const j = order.indexOf(b);
-    if (i >= 0 && j >= 0) [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order;
+  // Odd rounds; with one variant only, bare minginx goes first if it is minginx-layers.
+  const odd: Target[] = [VARIANTS[1], "minginx", VARIANTS[0]];
+  const group = odd.filter((t) => targets.includes(t));
+  if (round % 2 === 0) group.reverse();
+  const first = targets.findIndex((t) => group.includes(t));
+  if (first < 0) return [...targets];
+  const rest = targets.filter((t) => !group.includes(t));
+  rest.splice(first, 0, ...group);
+  return rest;
 }
 
 /** How {@linkcode measureRounds} runs and reports. */

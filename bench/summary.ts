@@ -1,7 +1,7 @@
 /**
  * From raw measurements to figures: medians and ranges over rounds for each workload's table,
- * every figure against nginx and direct, minginx against the other proxies, the layer stack's
- * cost, and the targets of the performance issue.
+ * every figure against nginx and direct, minginx against the other proxies, the costs of the
+ * layer stack and of metrics, and the targets of the performance issue.
  *
  * @module
  */
@@ -9,10 +9,10 @@
 import { type Acceptance, judge } from "./acceptance.ts";
 import type { BulkResult } from "./bulk_throughput.ts";
 import {
+  AGAINST_BARE_FIGURES,
   computeFigures,
   type Figure,
   figureById,
-  LAYER_STACK_FIGURES,
   type Measurements,
 } from "./figures.ts";
 import type { Direction } from "./iperf3.ts";
@@ -105,10 +105,12 @@ export interface Summary {
   ratios: Record<string, { nginx: Ratio | null; haproxy: Ratio | null }>;
   /**
    * What the layer stack costs: minginx-layers over bare minginx in the same run, by figure id,
-   * for those of {@linkcode LAYER_STACK_FIGURES} that were measured; `null` where either target
+   * for those of {@linkcode AGAINST_BARE_FIGURES} that were measured; `null` where either target
    * has no figure.
    */
   layerStack: Record<string, Ratio | null>;
+  /** What metrics cost: minginx-metrics over bare minginx, as `layerStack` is for layers. */
+  metrics: Record<string, Ratio | null>;
   /** The targets of the performance issue; empty for `--quick`, which judges nothing. */
   acceptance: Acceptance[];
 }
@@ -176,6 +178,8 @@ export function summarize(
     )!;
   }
   const figures = computeFigures(m);
+  const againstBare = AGAINST_BARE_FIGURES.map((id) => figureById(figures, id))
+    .filter((f): f is Figure => f !== undefined);
   return {
     keepAlive,
     connect,
@@ -183,11 +187,8 @@ export function summarize(
     idle,
     figures,
     ratios: Object.fromEntries(figures.map((f) => [f.id, f.minginx])),
-    layerStack: Object.fromEntries(
-      LAYER_STACK_FIGURES.map((id) => figureById(figures, id))
-        .filter((f): f is Figure => f !== undefined)
-        .map((f) => [f.id, f.layerStack]),
-    ),
+    layerStack: Object.fromEntries(againstBare.map((f) => [f.id, f.layerStack])),
+    metrics: Object.fromEntries(againstBare.map((f) => [f.id, f.metrics])),
     acceptance: options.quick ? [] : judge(figures, options.connections),
   };
 }
