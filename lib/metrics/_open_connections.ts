@@ -10,12 +10,22 @@ import { formatAddress } from "../address.ts";
 import type { Connection } from "../connection.ts";
 import type { ConnectionReport } from "../report.ts";
 import type { CounterChild } from "./counter.ts";
+import type { GaugeChild } from "./gauge.ts";
+import type { HistogramChild } from "./histogram.ts";
 import type { ProxyMetrics } from "./proxy_metrics.ts";
+
+/** A listener's series, looked up once for all its connections. */
+interface Listener {
+  accepted: CounterChild;
+  active: GaugeChild;
+  duration: HistogramChild;
+  up: CounterChild;
+  down: CounterChild;
+}
 
 /** What is kept about an open connection: the byte counts already added to the counters. */
 interface Open {
-  listenerUp: CounterChild;
-  listenerDown: CounterChild;
+  listener: Listener;
   upstreamUp: CounterChild | undefined;
   upstreamDown: CounterChild | undefined;
   up: number;
@@ -26,6 +36,7 @@ interface Open {
 export class OpenConnections {
   readonly #metrics: ProxyMetrics;
   readonly #open = new Map<Connection, Open>();
+  readonly #listeners = new Map<string, Listener>();
 
   /**
    * @param metrics Whose counters to add to.
@@ -46,11 +57,11 @@ export class OpenConnections {
    * @param listener Its listener, as `HOST:PORT`.
    */
   opened(connection: Connection, listener: string): void {
-    this.#metrics.accepted.labels(listener).inc();
-    this.#metrics.active.labels(listener).inc();
+    const series = this.#listeners.get(listener) ?? this.#listener(listener);
+    series.accepted.inc();
+    series.active.inc();
     this.#open.set(connection, {
-      listenerUp: this.#metrics.bytes.labels(listener, "up"),
-      listenerDown: this.#metrics.bytes.labels(listener, "down"),
+      listener: series,
       upstreamUp: undefined,
       upstreamDown: undefined,
       up: 0,
@@ -70,10 +81,10 @@ export class OpenConnections {
     if (open === undefined) return;
     this.#open.delete(connection);
     this.#addBytes(connection, open, report.bytesUp, report.bytesDown);
-    const { listener, reason } = report;
-    this.#metrics.active.labels(listener).dec();
-    this.#metrics.closed.labels(listener, reason).inc();
-    this.#metrics.duration.labels(listener).observe(report.durationMs / 1000);
+    const { reason } = report;
+    open.listener.active.dec();
+    open.listener.duration.observe(report.durationMs / 1000);
+    this.#metrics.closed.labels(report.listener, reason).inc();
     if (report.upstream !== null) {
       this.#metrics.upstreamClosed.labels(report.pool ?? "", report.upstream, reason).inc();
     }
@@ -89,6 +100,19 @@ export class OpenConnections {
     this.#metrics.sockets.set(sockets);
   }
 
+  #listener(address: string): Listener {
+    const { accepted, active, duration, bytes } = this.#metrics;
+    const series = {
+      accepted: accepted.labels(address),
+      active: active.labels(address),
+      duration: duration.labels(address),
+      up: bytes.labels(address, "up"),
+      down: bytes.labels(address, "down"),
+    };
+    this.#listeners.set(address, series);
+    return series;
+  }
+
   #addBytes(connection: Connection, open: Open, up: number, down: number): void {
     if (up === open.up && down === open.down) return;
     // Bytes only move once an upstream is connected, so both sets of counters move together.
@@ -98,8 +122,8 @@ export class OpenConnections {
       open.upstreamUp = this.#metrics.upstreamBytes.labels(pool, upstream, "up");
       open.upstreamDown = this.#metrics.upstreamBytes.labels(pool, upstream, "down");
     }
-    open.listenerUp.inc(up - open.up);
-    open.listenerDown.inc(down - open.down);
+    open.listener.up.inc(up - open.up);
+    open.listener.down.inc(down - open.down);
     open.upstreamUp?.inc(up - open.up);
     open.upstreamDown?.inc(down - open.down);
     open.up = up;
