@@ -70,25 +70,53 @@ export class WorkerRequests {
 
   async #ask(workers: readonly Worker[], question: (id: number) => ToWorker): Promise<Answer[]> {
     const id = this.#nextId++;
-    const answers: Answer[] = [];
-    const { promise, resolve } = Promise.withResolvers<void>();
-    this.#waiting.set(id, (answer) => {
-      answers.push(answer);
-      if (answers.length === workers.length) resolve();
-    });
-    const timer = setTimeout(resolve, ANSWER_TIMEOUT_MS);
-    for (const worker of workers) worker.postMessage(question(id));
-    if (workers.length === 0) resolve();
-    await promise;
-    clearTimeout(timer);
-    this.#waiting.delete(id);
-    if (answers.length < workers.length) {
-      log.warning("{missing} of {count} workers did not answer the admin API within {ms} ms", {
-        missing: workers.length - answers.length,
-        count: workers.length,
-        ms: ANSWER_TIMEOUT_MS,
-      });
-    }
-    return answers.sort((a, b) => a.index - b.index);
+    const answers = await gather<Answer>(
+      workers.length,
+      ANSWER_TIMEOUT_MS,
+      "answer the admin API",
+      (add) => {
+        this.#waiting.set(id, add);
+        for (const worker of workers) worker.postMessage(question(id));
+        return () => this.#waiting.delete(id);
+      },
+    );
+    return [...answers.values()].sort((a, b) => a.index - b.index);
   }
+}
+
+/**
+ * Gathers one answer from each of `count` workers, waiting at most `ms`, and warns about the
+ * workers that did not answer in time.
+ *
+ * @param count How many workers were asked.
+ * @param ms How long they get.
+ * @param what What they did not do, for the warning: `"answer the admin API"`.
+ * @param ask Starts taking answers with `add`, asks the workers, and returns how to stop taking.
+ * @returns The answers by worker index; a worker's later answer replaces its earlier one.
+ */
+export async function gather<T extends { index: number }>(
+  count: number,
+  ms: number,
+  what: string,
+  ask: (add: (answer: T) => void) => () => void,
+): Promise<Map<number, T>> {
+  const answers = new Map<number, T>();
+  const { promise, resolve } = Promise.withResolvers<void>();
+  const timer = setTimeout(resolve, ms);
+  const stop = ask((answer) => {
+    if (answers.set(answer.index, answer).size >= count) resolve();
+  });
+  if (count === 0) resolve();
+  await promise;
+  clearTimeout(timer);
+  stop();
+  if (answers.size < count) {
+    log.warning("{missing} of {count} workers did not {what} within {ms} ms", {
+      missing: count - answers.size,
+      count,
+      what,
+      ms,
+    });
+  }
+  return answers;
 }

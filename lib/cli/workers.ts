@@ -24,7 +24,7 @@ import type { LogLosses } from "./logging.ts";
 import type { ReloadChanges } from "./runtime.ts";
 import type { Config } from "../config/config.ts";
 import type { FromWorker, ToWorker, WorkerStats } from "./worker_protocol.ts";
-import { WorkerRequests } from "./worker_requests.ts";
+import { gather, WorkerRequests } from "./worker_requests.ts";
 
 const START_TIMEOUT_MS = 10_000;
 const STATS_TIMEOUT_MS = 1_000;
@@ -159,27 +159,18 @@ export class WorkerGroup implements Proxies {
   }
 
   async stats(): Promise<WorkerStats[]> {
-    const live = this.#workers.filter((worker) => worker !== undefined);
+    const live = this.#live();
     // A worker that finishes before it answers sends its last counters with "finished" instead.
-    const replies = new Map<number, WorkerStats>();
-    const { promise, resolve } = Promise.withResolvers<void>();
-    const collect = (stats: WorkerStats) => {
-      if (replies.set(stats.index, stats).size === live.length) resolve();
-    };
-    this.#statsWaiters.add(collect);
-    const timer = setTimeout(resolve, STATS_TIMEOUT_MS);
-    for (const worker of live) worker.postMessage({ type: "stats" });
-    if (live.length === 0) resolve();
-    await promise;
-    clearTimeout(timer);
-    this.#statsWaiters.delete(collect);
-    if (replies.size < live.length) {
-      log.warning("{missing} of {count} workers did not report their counters within {ms} ms", {
-        missing: live.length - replies.size,
-        count: live.length,
-        ms: STATS_TIMEOUT_MS,
-      });
-    }
+    const replies = await gather<WorkerStats>(
+      live.length,
+      STATS_TIMEOUT_MS,
+      "report their counters",
+      (add) => {
+        this.#statsWaiters.add(add);
+        for (const worker of live) worker.postMessage({ type: "stats" });
+        return () => this.#statsWaiters.delete(add);
+      },
+    );
     for (const [index, stats] of this.#final) if (!replies.has(index)) replies.set(index, stats);
     return [...replies.values()].sort((a, b) => a.index - b.index);
   }
