@@ -49,7 +49,12 @@ export class Guard {
       // Without a token, only loopback can reach the API; a page on another site must not reach
       // it through a name that resolves to 127.0.0.1 (DNS rebinding), so the Host must be one.
       if (!loopbackHost(host)) {
-        return { status: 403, message: `Host "${host}" is not a loopback address or localhost` };
+        return {
+          status: 403,
+          message:
+            `Host "${host}" is not a loopback address or localhost: without --admin-token, ` +
+            "the admin API answers only to 127.0.0.1, [::1] or localhost",
+        };
       }
     } else if (!this.#authorized(request.headers.get("authorization"))) {
       return { status: 401, message: "Expected the admin token, as a Bearer token" };
