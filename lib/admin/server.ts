@@ -107,7 +107,7 @@ export function serveAdmin(options: AdminOptions): AdminServer {
   }
   const guard = new Guard(options.token);
   // The page may run only its own script and style, by their hashes, and fetch only from here.
-  const policy = statusPageCsp();
+  const page = { html: statusPage(), policy: statusPageCsp() };
   const { backend } = options;
   const server = Deno.serve({
     hostname: listen.hostname,
@@ -131,7 +131,7 @@ export function serveAdmin(options: AdminOptions): AdminServer {
       }
       return response;
     }
-    return route(request, formatAddress(info.remoteAddr), backend, policy);
+    return route(request, formatAddress(info.remoteAddr), backend, page);
   });
   const address = { hostname: server.addr.hostname, port: server.addr.port };
   return {
@@ -146,7 +146,7 @@ async function route(
   request: Request,
   caller: string,
   backend: AdminBackend,
-  policy: Promise<string>,
+  page: { html: string; policy: Promise<string> },
 ): Promise<Response> {
   const { pathname } = new URL(request.url);
   const read = request.method === "GET" || request.method === "HEAD";
@@ -155,9 +155,9 @@ async function route(
       if (!read) return notAllowed(pathname, "GET, HEAD");
       if (pathname === "/metrics") return text(await backend.metrics(), PROMETHEUS_CONTENT_TYPE);
       if (pathname === "/status") return json(200, await backend.status());
-      const page = text(statusPage(), "text/html; charset=utf-8");
-      page.headers.set("content-security-policy", await policy);
-      return page;
+      const response = text(page.html, "text/html; charset=utf-8");
+      response.headers.set("content-security-policy", await page.policy);
+      return response;
     }
     const change = upstreamChange(pathname);
     if (change === undefined) {
