@@ -7,7 +7,7 @@
  */
 
 import { type Figure, figureById } from "./figures.ts";
-import type { Ratio, Spread } from "./stats.ts";
+import { paired, type Ratio, type Spread } from "./stats.ts";
 
 /** minginx's CPU per keep-alive request may be at most this many times nginx's. */
 export const MAX_CPU_PER_REQUEST_VS_NGINX = 1.0;
@@ -19,13 +19,13 @@ export const MAX_CPU_PER_GIB_VS_NGINX = 0.5;
 export const MAX_IDLE_KIB = 8;
 /**
  * minginx's CPU per keep-alive request with the five layers of `minginx-layers` may be at most
- * this many times the bare proxy's, measured in the same run.
+ * this many times the bare proxy's, as the median of the ratios within each round of one run.
  */
 export const MAX_LAYER_CPU_VS_BARE = 1.05;
 /**
  * minginx's CPU per keep-alive request with the admin API on (`minginx-metrics`: metrics counted,
- * `/metrics` scraped once a second) may be at most this many times the bare proxy's, measured in
- * the same run.
+ * `/metrics` scraped once a second) may be at most this many times the bare proxy's, as the median
+ * of the ratios within each round of one run (the two run back to back in a round).
  */
 export const MAX_METRICS_CPU_VS_BARE = 1.05;
 /** minginx's p99 latency may be at most this many times nginx's... */
@@ -147,6 +147,7 @@ export function judge(figures: Figure[], connections: number): Acceptance[] {
       `≤ ${MAX_LAYER_CPU_VS_BARE.toFixed(2)}x bare minginx`,
       MAX_LAYER_CPU_VS_BARE,
       TOLERANCE.layerCpu,
+      paired,
     ),
     ratioCheck(
       `Metrics: CPU per request with the admin API on within ${
@@ -156,6 +157,7 @@ export function judge(figures: Figure[], connections: number): Acceptance[] {
       `≤ ${MAX_METRICS_CPU_VS_BARE.toFixed(2)}x bare minginx`,
       MAX_METRICS_CPU_VS_BARE,
       TOLERANCE.metricsCpu,
+      paired,
     ),
   ];
 }
@@ -166,11 +168,12 @@ function ratioCheck(
   limit: string,
   max: number,
   tolerance: number,
+  value: (r: Ratio) => number = (r) => r.ofMedians,
 ) {
   return check(
     what,
     limit,
-    ratio?.ofMedians ?? null,
+    ratio ? value(ratio) : null,
     ratio?.perRound ?? null,
     max,
     tolerance,

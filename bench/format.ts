@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Ratio, Spread } from "./stats.ts";
+import { paired, type Ratio, type Spread } from "./stats.ts";
 
 /**
  * Writes a spread: the median alone for one round, `median (min–max)` for several.
@@ -54,9 +54,20 @@ export function share(s: Spread | null): string {
  * @returns E.g. `1.41x (1.35–1.52)`, or `–`.
  */
 export function times(r: Ratio | null): string {
-  if (r === null) return "–";
-  const range = r.perRound && r.perRound.n > 1
-    ? ` (${r.perRound.min.toFixed(2)}–${r.perRound.max.toFixed(2)})`
-    : "";
-  return `${r.ofMedians.toFixed(2)}x${range}`;
+  return r === null ? "–" : `${r.ofMedians.toFixed(2)}x${perRoundRange(r)}`;
+}
+
+/**
+ * Writes a ratio of two runs made back to back in each round as the median of its per-round
+ * ratios, with their range, when there were several rounds.
+ *
+ * @param r The ratio, or `null`.
+ * @returns E.g. `1.01x (0.93–1.08)`, or `–`.
+ */
+export function pairedTimes(r: Ratio | null): string {
+  return r === null ? "–" : `${paired(r).toFixed(2)}x${perRoundRange(r)}`;
+}
+
+function perRoundRange({ perRound: p }: Ratio): string {
+  return p && p.n > 1 ? ` (${p.min.toFixed(2)}–${p.max.toFixed(2)})` : "";
 }

@@ -6,7 +6,7 @@
  */
 
 import { AGAINST_BARE_FIGURES, type Figure } from "./figures.ts";
-import { fmt, times } from "./format.ts";
+import { fmt, pairedTimes } from "./format.ts";
 import { ADMIN_FLAG, LAYER_ARGS } from "./minginx_proxy.ts";
 import { HOST } from "./net.ts";
 import { label } from "./report_comparison.ts";
@@ -79,10 +79,16 @@ function againstBare({ options, summary }: BenchReport, v: Variant): string[] {
     `| figure | minginx | ${v.variant} | ${v.column} |`,
     "|---|--:|--:|--:|",
     ...rows.map((f) =>
-      `| ${label(f)} | ${value(f, "minginx")} | ${value(f, v.variant)} | ${times(v.ratio(f))} |`
+      `| ${label(f)} | ${value(f, "minginx")} | ${value(f, v.variant)} | ${
+        pairedTimes(v.ratio(f))
+      } |`
     ),
     ...(options.rounds > 1
-      ? ["", "Ratios are of the medians; in brackets, the range of the ratios within each round."]
+      ? [
+        "",
+        "Each ratio is the median of the ratios within each round, where the two ran back to " +
+        "back (the machine's drift between rounds cancels out); in brackets, their range.",
+      ]
       : []),
     "",
   ];

@@ -86,6 +86,19 @@ export function spreadOf<R extends Run>(runs: R[], target: Target, value: Value<
 }
 
 /**
+ * The paired estimate of a ratio: the median of the ratios within each round, where the two
+ * targets ran back to back, if more than one round measured both; else the ratio of medians.
+ * Pairing cancels the machine's drift between rounds, which the ratio of medians does not: its
+ * two medians can come from different rounds.
+ *
+ * @param r The ratio.
+ * @returns The paired ratio.
+ */
+export function paired(r: Ratio): number {
+  return r.perRound && r.perRound.n > 1 ? r.perRound.median : r.ofMedians;
+}
+
+/**
  * One target's figure over another's: the ratio of their medians over the used runs, and the
  * range of the ratios within each round where both have an undisturbed run (or any run, if no
  * round has two undisturbed ones).
