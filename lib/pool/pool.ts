@@ -12,10 +12,12 @@ import type { Balancer } from "../connect.ts";
 import type { Connection } from "../connection.ts";
 import { HealthChecker } from "../health/checker.ts";
 import { Drains } from "./drain.ts";
+import { updatePool, type UpstreamChanges } from "./update.ts";
 import { Tiers } from "./tiers.ts";
 import { PassiveEjection } from "./passive.ts";
+import { StateLog } from "./state_log.ts";
 import type { PoolOptions } from "./pool_options.ts";
-import { Upstream, upstreamName, type UpstreamSpec, type UpstreamState } from "./upstream.ts";
+import { Upstream, upstreamName, type UpstreamSpec } from "./upstream.ts";
 
 const log = getLogger(["minginx", "pool"]);
 
@@ -46,7 +48,7 @@ export class Pool implements Balancer, AsyncDisposable {
   readonly #passive: PassiveEjection;
   readonly #drains: Drains;
   readonly #checker: HealthChecker | undefined;
-  readonly #logged = new WeakMap<Upstream, UpstreamState>();
+  readonly #states = new StateLog();
 
   /**
    * Creates a pool and starts its health checks, if any.
@@ -116,11 +118,7 @@ export class Pool implements Balancer, AsyncDisposable {
     };
   }
 
-  /**
-   * Counts a failed connect towards passive ejection; {@linkcode forward} calls this.
-   *
-   * @param address The candidate that failed.
-   */
+  /** Counts a failed connect to `address` towards passive ejection; forward calls this. */
   onConnectFailure(address: Address): void {
     if (address instanceof Upstream && this.#all.includes(address)) this.#passive.failed(address);
   }
@@ -133,15 +131,25 @@ export class Pool implements Balancer, AsyncDisposable {
    * @throws {TypeError} If it is malformed or already in the pool.
    */
   add(spec: string | Address | UpstreamSpec): Upstream {
-    const upstream = new Upstream(
-      typeof spec === "string" || !("address" in spec) ? { address: spec } : spec,
-    );
+    const upstream = Upstream.from(spec);
     if (this.get(upstream.name)) {
       throw new TypeError(`Cannot add upstream ${upstream.name}: it is already in the pool`);
     }
     this.#all = [...this.#all, upstream];
     this.#refresh();
     return upstream;
+  }
+
+  /**
+   * Makes the pool's upstreams the given set in one step, as service discovery does: see
+   * {@linkcode updatePool}.
+   *
+   * @param specs The whole set; an address listed twice counts once (the first).
+   * @returns What changed, by name.
+   * @throws {TypeError} If a spec is malformed; nothing changes then.
+   */
+  update(specs: readonly (string | Address | UpstreamSpec)[]): UpstreamChanges {
+    return updatePool(this, this.#slowStartMs, specs);
   }
 
   /**
@@ -235,12 +243,7 @@ export class Pool implements Balancer, AsyncDisposable {
     this.#refresh();
     const available = upstream.state === "up";
     if (available && !wasAvailable && this.#slowStartMs > 0) upstream.slowStart(this.#slowStartMs);
-    // Only a change of state is logged: an ejection that ends while checks hold it down is not.
-    if ((this.#logged.get(upstream) ?? "up") === upstream.state) return;
-    this.#logged.set(upstream, upstream.state);
-    const properties = { upstream: upstream.name, pool: this.name, state: upstream.state, why };
-    const level = available ? "info" : "warn";
-    log[level]("Upstream {upstream} in pool {pool} is {state} ({why})", properties);
+    this.#states.log(this.name, upstream, why);
   }
 
   #refresh(): void {

@@ -65,8 +65,8 @@ export class Upstream implements Address {
   readonly port: number;
   /** Its address as `HOST:PORT`, which names it in the pool, logs and the runtime API. */
   readonly name: string;
-  /** Whether it is a backup, offered only when no primary is available. */
-  readonly backup: boolean;
+  /** Whether it is a backup, offered only when no primary is available; see `Pool.update()`. */
+  backup: boolean;
   /** The connections open to it now. */
   readonly connections: Set<Connection> = new Set();
   /** Whether the last active health checks found it down (after the fall threshold). */
@@ -95,6 +95,20 @@ export class Upstream implements Address {
     this.name = upstreamName(address);
     this.backup = spec.backup ?? false;
     this.#weight = checkWeight(spec.weight ?? 1, this.name);
+  }
+
+  /**
+   * Makes an upstream from any of the ways a pool's options write one.
+   *
+   * @param spec `HOST:PORT` text, an address, or a spec with weight and tier.
+   * @returns The upstream.
+   * @throws {TypeError} If the address is not `HOST:PORT`.
+   * @throws {RangeError} If the weight is not a whole number from 1 to 1000.
+   */
+  static from(spec: string | Address | UpstreamSpec): Upstream {
+    return new Upstream(
+      typeof spec === "string" || !("address" in spec) ? { address: spec } : spec,
+    );
   }
 
   /** Its configured weight. */
