@@ -68,3 +68,22 @@ export function withContext(error: unknown, what: string, detail?: string): unkn
   const ErrorClass = error.constructor as new (message: string, options: ErrorOptions) => Error;
   return new ErrorClass(`${what}: ${detail ?? error.message}`, { cause: error });
 }
+
+/**
+ * Waits `ms` milliseconds, or until `signal` aborts; never rejects.
+ *
+ * @param ms How long.
+ * @param signal Cuts the wait short.
+ */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}

@@ -7,7 +7,14 @@
 
 import type { ProxyMetrics } from "../metrics/proxy_metrics.ts";
 import type { Pool } from "../pool/pool.ts";
-import type { ByteCounts, PoolStatus, ServersStatus, UpstreamStatus } from "./status_types.ts";
+import { discoveryOf } from "../discovery/follow.ts";
+import type {
+  ByteCounts,
+  DiscoveryStatus,
+  PoolStatus,
+  ServersStatus,
+  UpstreamStatus,
+} from "./status_types.ts";
 
 /** One server as the status shows it: its listeners and pools. */
 export interface ServerView {
@@ -83,9 +90,26 @@ export function statusOf(
           bytesDown: value(metrics.upstreamBytes.find(...labels, "down")),
         };
       }),
+      ...discoveryStatus(pool),
     }))
   );
   return { ...sum(listeners), listeners, pools };
+}
+
+/** The pool's discovery sources, if any follow it. */
+function discoveryStatus(pool: Pool): { discovery?: DiscoveryStatus[] } {
+  const states = discoveryOf(pool);
+  if (!states) return {};
+  return {
+    discovery: states.map(({ name, upstreams, updates, failures, lastUpdate, lastError }) => ({
+      source: name,
+      upstreams,
+      updates,
+      failures,
+      ...(lastUpdate ? { lastUpdate: lastUpdate.toISOString() } : {}),
+      ...(lastError ? { lastError } : {}),
+    })),
+  };
 }
 
 /** Adds up the listeners' counters. */

@@ -63,6 +63,24 @@ export interface PoolStatus {
   balance: string;
   /** Its upstreams, in list order. */
   upstreams: UpstreamStatus[];
+  /** What each discovery source of the pool has done; absent if nothing discovers it. */
+  discovery?: DiscoveryStatus[];
+}
+
+/** One discovery source of a pool, as `/status` shows it. */
+export interface DiscoveryStatus {
+  /** The source, as written: `dns:web.internal:8080`. */
+  source: string;
+  /** Upstreams in its last good set. */
+  upstreams: number;
+  /** Sets it delivered that changed the pool. */
+  updates: number;
+  /** Failed queries; the last good set was kept. */
+  failures: number;
+  /** When its last set was applied, as ISO 8601; absent before the first. */
+  lastUpdate?: string;
+  /** Its last failure, if it failed since its last good set. */
+  lastError?: string;
 }
 
 /** What the servers a proxy runs report: their listeners and pools, with the totals. */

@@ -14,6 +14,7 @@ import { OpenConnections } from "./_open_connections.ts";
 import type { Gauge } from "./gauge.ts";
 import type { Histogram } from "./histogram.ts";
 import { collectUpstreamStates, meteredBalancer } from "./pool_metrics.ts";
+import { discoveryMetrics } from "./discovery_metrics.ts";
 import { Registry } from "./registry.ts";
 
 /** Bounds of `minginx_connection_duration_seconds`: from 5 ms to an hour. */
@@ -183,10 +184,8 @@ export class ProxyMetrics {
       name: "minginx_open_sockets",
       help: "Sockets open for connections: one a client, one a connected upstream.",
     });
-    registry.addCollector(() => {
-      this.sync();
-      collectUpstreamStates(this.#pools, this);
-    });
+    registry.addCollector(() => (this.sync(), collectUpstreamStates(this.#pools, this)));
+    discoveryMetrics(registry, () => this.#pools);
   }
 
   /** The pools whose upstreams the state gauges show, in the order they were given. */

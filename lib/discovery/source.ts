@@ -1,0 +1,136 @@
+/**
+ * Discovery sources as the command line and config files write them, among the upstreams:
+ * `dns:HOST:PORT`, `srv:NAME` and `file:PATH`.
+ *
+ * @module
+ */
+
+import { type Address, formatAddress } from "../address.ts";
+import { MAX_WEIGHT, parseUpstream } from "../pool/upstream.ts";
+import type { Discovery } from "./discovery.ts";
+import { dnsDiscovery, type NameServer } from "./dns.ts";
+import { fileDiscovery } from "./file.ts";
+import { srvDiscovery } from "./srv.ts";
+
+/** A discovery source, parsed; `text` is how it was written, which names it. */
+export type SourceSpec =
+  | { kind: "dns"; text: string; address: Address; weight: number; backup: boolean }
+  | { kind: "srv"; text: string; name: string }
+  | { kind: "file"; text: string; path: string };
+
+const SRV_NAME = /^(?:_[A-Za-z0-9-]+\.){2}(?:[A-Za-z0-9-]+\.)*[A-Za-z0-9-]+\.?$/;
+
+/**
+ * Parses an upstream that is a discovery source: `dns:HOST:PORT` (with `,weight=N` and
+ * `,backup` as a plain upstream takes them), `srv:_SERVICE._PROTO.NAME`, or `file:PATH`.
+ *
+ * @param text The upstream as written.
+ * @param label What the text is, for error messages, such as `--upstream`.
+ * @returns The source, or `undefined` if the text is not a discovery source (a plain upstream).
+ * @throws {TypeError} If it starts like a source but is malformed; the message quotes it.
+ *
+ * @example Three kinds of source
+ * ```ts
+ * import { parseSource } from "@minginx/minginx";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parseSource("dns:web.internal:8080,weight=2")?.kind, "dns");
+ * assert.equal(parseSource("srv:_http._tcp.web.service.consul")?.kind, "srv");
+ * assert.equal(parseSource("file:/run/minginx/web.json")?.kind, "file");
+ * assert.equal(parseSource("10.0.0.1:80"), undefined);
+ * assert.throws(() => parseSource("srv:web", "--upstream"), {
+ *   message: 'Cannot parse --upstream "srv:web": expected srv:_SERVICE._PROTO.NAME, such as srv:_http._tcp.web.service.consul',
+ * });
+ * ```
+ */
+export function parseSource(text: string, label = "upstream"): SourceSpec | undefined {
+  const match = text.match(/^(dns|srv|file):(.*)$/s);
+  if (!match) return undefined;
+  const [, kind, rest] = match;
+  if (kind === "dns") {
+    try {
+      const { address, weight, backup } = parseUpstream(rest);
+      return { kind, text, address, weight, backup };
+    } catch {
+      throw new TypeError(
+        `Cannot parse ${label} "${text}": expected dns:HOST:PORT, optionally followed by ,weight=N (1 to ${MAX_WEIGHT}) or ,backup, such as dns:web.internal:8080`,
+      );
+    }
+  }
+  if (kind === "srv") {
+    if (SRV_NAME.test(rest) && rest.length <= 253) return { kind, text, name: rest };
+    throw new TypeError(
+      `Cannot parse ${label} "${text}": expected srv:_SERVICE._PROTO.NAME, such as srv:_http._tcp.web.service.consul`,
+    );
+  }
+  if (rest.length > 0 && !rest.includes("\0")) return { kind: "file", text, path: rest };
+  throw new TypeError(
+    `Cannot parse ${label} "${text}": expected file:PATH, such as file:/run/minginx/web.json`,
+  );
+}
+
+/** How sources are followed: how often, asking which DNS server. */
+export interface SourceOptions {
+  /** How often to resolve names and read files again, in milliseconds. */
+  interval: number;
+  /** The DNS server to ask; the system's if absent. */
+  resolver?: Address;
+  /** Ends the discovery. */
+  signal?: AbortSignal;
+}
+
+/**
+ * The discovery a parsed source describes.
+ *
+ * @param source The source.
+ * @param options How often, and which DNS server.
+ * @returns The discovery, for {@linkcode discover}.
+ *
+ * @example Follow a file every second
+ * ```ts
+ * import { discoveryFrom, parseSource } from "@minginx/minginx";
+ *
+ * const source = discoveryFrom(parseSource("file:/run/minginx/web.json")!, { interval: 1_000 });
+ * ```
+ */
+export function discoveryFrom(source: SourceSpec, options: SourceOptions): Discovery {
+  const { interval, signal } = options;
+  const nameServer = nameServerOf(options.resolver);
+  switch (source.kind) {
+    case "dns": {
+      const { address: { hostname, port }, weight, backup } = source;
+      return dnsDiscovery({ hostname, port, weight, backup, interval, nameServer, signal });
+    }
+    case "srv":
+      return srvDiscovery({ name: source.name, interval, nameServer, signal });
+    case "file":
+      return fileDiscovery({ path: source.path, interval, signal });
+  }
+}
+
+/**
+ * The key a source's last set is kept under between reloads: the same text asking the same DNS
+ * server gets the same answer, whatever pool follows it.
+ *
+ * @param source The source.
+ * @param resolver The DNS server it asks; the system's if absent.
+ * @returns The key.
+ *
+ * @example Keys differ by DNS server
+ * ```ts
+ * import { parseSource, sourceKey } from "@minginx/minginx";
+ * import assert from "node:assert/strict";
+ *
+ * const source = parseSource("dns:web.internal:8080")!;
+ * assert.notEqual(sourceKey(source), sourceKey(source, { hostname: "127.0.0.1", port: 5353 }));
+ * ```
+ */
+export function sourceKey(source: SourceSpec, resolver?: Address): string {
+  return source.kind === "file"
+    ? source.text
+    : `${source.text} @${resolver ? formatAddress(resolver) : "system"}`;
+}
+
+function nameServerOf(resolver: Address | undefined): NameServer | undefined {
+  return resolver && { ipAddr: resolver.hostname, port: resolver.port };
+}
