@@ -5,6 +5,7 @@
  * @module
  */
 
+import { primeDiscovery } from "./lib/cli/discovery_seeds.ts";
 import { dispose, getLogger } from "@logtape/logtape";
 import denoJson from "./deno.json" with { type: "json" };
 import { messageOf } from "./lib/_util.ts";
@@ -107,13 +108,22 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
     console.error(messageOf(error));
     return 1;
   }
+  // Discovery sources are asked once first, so pools start full; a denied one is a usage error.
+  const { seeds, denied } = await primeDiscovery(servers);
+  if (denied.length > 0) {
+    console.error(denied.join("\n"));
+    await dispose();
+    return 2;
+  }
   let proxies: Proxies;
   try {
     proxies = config
-      ? await ConfigProxies.start(options.config!, options, config)
+      ? await ConfigProxies.start(options.config!, options, config, seeds)
       : options.workers > 1
-      ? await WorkerGroup.start(options)
-      : onMainThread(Runtime.start(configFromFlags(options), undefined, metricsFor(options)));
+      ? await WorkerGroup.start(options, undefined, seeds)
+      : onMainThread(
+        Runtime.start(configFromFlags(options), undefined, metricsFor(options), seeds),
+      );
   } catch (error) {
     await dispose();
     console.error(messageOf(error));
@@ -135,7 +145,10 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
         version: denoJson.version,
         listen: formatAddress(proxies.address),
         workers: options.workers === 1 ? "1 thread" : `${options.workers} workers`,
-        upstreams: upstreams.map(describeUpstream).join(", "),
+        upstreams: [
+          ...upstreams.map(describeUpstream),
+          ...options.discover.map(({ text }) => text),
+        ].join(", "),
         balance: options.balance,
         healthCheck: options.healthCheck ?? "none",
       },

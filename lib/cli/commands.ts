@@ -79,6 +79,14 @@ async function permissions(args: string[]): Promise<number> {
     args,
     workers: options.workers,
     codeDir: fileURLToPath(new URL("../", import.meta.url)).replace(/\/$/, ""),
+    discovery: {
+      sources: config.servers.flatMap(({ discover }) =>
+        discover.flatMap(({ kind, text }) => kind === "file" ? [] : [text])
+      ),
+      systemResolver: config.servers.some(({ discover, resolver }) =>
+        !resolver && discover.some(({ kind }) => kind !== "file")
+      ),
+    },
   });
   console.log(text.trimEnd());
   return 0;

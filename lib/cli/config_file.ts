@@ -49,6 +49,8 @@ const SERVER_FLAGS: Record<string, [keyof ServerConfig, string?]> = {
   "connect-timeout": ["connectTimeout"],
   "connect-deadline": ["connectDeadline"],
   "dns-ttl": ["dnsTtl"],
+  "discovery-interval": ["discoveryInterval"],
+  resolver: ["resolver"],
   "idle-timeout": ["idleTimeout"],
   allow: ["ipRules"],
   deny: ["ipRules"],
@@ -118,6 +120,8 @@ export function withFlags(config: Config, options: CliOptions): Config {
       ? { ...current, [part]: (value as Record<string, unknown>)[part] }
       : value;
   }
+  // --upstream gives the discovery sources too: dns:, srv: and file: are upstreams there.
+  if (flags.includes("upstream")) server.discover = options.discover;
   return { ...config, servers: [server as unknown as ServerConfig] };
 }
 

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { primeDiscovery, type Seeds } from "./discovery_seeds.ts";
 import { getLogger } from "@logtape/logtape";
 import { type Address, formatAddress } from "../address.ts";
 import type { Config } from "../config/config.ts";
@@ -83,10 +84,15 @@ export class ConfigProxies implements Proxies {
    * @returns The running servers.
    * @throws {Error} If a listener cannot be opened.
    */
-  static async start(file: string, options: CliOptions, config: Config): Promise<ConfigProxies> {
+  static async start(
+    file: string,
+    options: CliOptions,
+    config: Config,
+    seeds?: Seeds,
+  ): Promise<ConfigProxies> {
     const target = options.workers > 1
-      ? await WorkerGroup.start(options, config)
-      : onMainThread(Runtime.start(config, undefined, metricsFor(options)));
+      ? await WorkerGroup.start(options, config, seeds)
+      : onMainThread(Runtime.start(config, undefined, metricsFor(options), seeds));
     return new ConfigProxies(file, options, config, target);
   }
 
@@ -150,7 +156,10 @@ export class ConfigProxies implements Proxies {
       config = withFlags(await loadConfig(this.#file), this.#options);
       const missing = await checkConfigPermissions(config) ?? portZero(config, this.#options);
       if (missing) throw new Error(missing);
-      const { opened, removed } = await this.#target.reload(config);
+      // New sources start full; a source that fails now keeps the set it had.
+      const { seeds, denied } = await primeDiscovery(config.servers);
+      if (denied.length > 0) throw new Error(denied.join("; "));
+      const { opened, removed } = await this.#target.reload(config, seeds);
       const running = this.#config;
       const later = (["logLevel", "logFormat", "workers", "admin", "adminToken"] as const)
         .filter((key) => String(startup(config[key])) !== String(startup(running[key])));

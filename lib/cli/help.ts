@@ -32,7 +32,9 @@ Options:
   -u, --upstream HOST:PORT[,weight=N][,backup]
                                   Where to forward; repeat it for several. weight (1-1000,
                                   default 1) is its share; a backup is used only when no
-                                  primary is available (default: ${P.upstream})
+                                  primary is available (default: ${P.upstream}).
+                                  Or discover them: dns:HOST:PORT (A/AAAA records),
+                                  srv:_SERVICE._PROTO.NAME (SRV), file:PATH (a JSON file)
       --idle-timeout DURATION     Close a connection after this long with no traffic; 0 = never
                                   (default: ${formatDuration(DEFAULTS.idleTimeout)})
       --log-level LEVEL           ${LOG_LEVELS.join(", ")} (default: ${DEFAULTS.logLevel})
@@ -70,6 +72,11 @@ Balancing, health and failover (see README.md):
       --dns-ttl DURATION          How long a hostname's addresses are kept (default: ${
     ms(P.dnsTtl)
   })
+      --discovery-interval DURATION
+                                  How often dns:, srv: and file: upstreams are looked up
+                                  again (default: ${ms(P.discoveryInterval)})
+      --resolver IP:PORT          The DNS server discovery asks; needs it in --allow-net
+                                  (default: the system's, /etc/resolv.conf)
 
 Access and limits (checked in this order; a connection turned away never reaches an upstream):
       --allow CIDR                Let clients in this block in; repeat it. 10.0.0.0/8, ::1, all

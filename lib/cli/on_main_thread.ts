@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { Seeds } from "./discovery_seeds.ts";
 import type { Address } from "../address.ts";
 import type { Config } from "../config/config.ts";
 import { ProxyMetrics } from "../metrics/proxy_metrics.ts";
@@ -18,7 +19,7 @@ export interface Target extends Proxies {
   /** Every listener's address, where the target knows them. */
   readonly addresses?: Address[];
   /** Applies a new config. */
-  reload(config: Config): ReloadChanges | Promise<ReloadChanges>;
+  reload(config: Config, seeds?: Seeds): ReloadChanges | Promise<ReloadChanges>;
 }
 
 /**
@@ -45,7 +46,7 @@ export function onMainThread(runtime: Runtime): Target {
         open: runtime.connections,
         closedByShutdown: runtime.closedByShutdown,
       }]),
-    reload: (config) => runtime.reload(config),
+    reload: (config, seeds) => runtime.reload(config, seeds),
     get reloadCertificates() {
       return runtime.reloadCertificates;
     },

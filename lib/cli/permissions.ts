@@ -10,8 +10,10 @@ import { allowNetFlag, type NetNeed } from "./preflight.ts";
 import type { ServerConfig } from "../config/config.ts";
 
 /**
- * What the servers need from `--allow-net`: every listen address, the admin API's, and every
- * upstream, which is also where its health checks connect.
+ * What the servers need from `--allow-net`: every listen address, the admin API's, every
+ * upstream, which is also where its health checks connect, and the DNS server (`--resolver`)
+ * that discovery asks. Discovered upstreams are not known in advance: see
+ * {@linkcode permissionsText}.
  *
  * @param servers The servers, from a config or from flags.
  * @param admin Where the admin API listens, if it does.
@@ -20,7 +22,7 @@ import type { ServerConfig } from "../config/config.ts";
 export function netNeeds(
   servers: readonly (
     & Pick<ServerConfig, "listen" | "upstreams">
-    & Partial<Pick<ServerConfig, "sni" | "sniFallback">>
+    & Partial<Pick<ServerConfig, "sni" | "sniFallback" | "resolver">>
   )[],
   admin?: Address,
 ): NetNeed[] {
@@ -29,6 +31,10 @@ export function netNeeds(
     for (const address of listen) needs.set(formatAddress(address), { address, role: "listen" });
   }
   if (admin) needs.set(formatAddress(admin), { address: admin, role: "admin" });
+  for (const { resolver } of servers) {
+    const key = resolver && formatAddress(resolver);
+    if (key && !needs.has(key)) needs.set(key, { address: resolver, role: "resolver" });
+  }
   for (const { upstreams, sni = [], sniFallback = [] } of servers) {
     const all = [...upstreams, ...sni.flatMap((route) => route.upstreams), ...sniFallback];
     for (const { address } of all) {
@@ -41,15 +47,16 @@ export function netNeeds(
 
 /**
  * The files the servers read besides the config file: TLS certificates, keys and CA files, at
- * startup and on every reload.
+ * startup and on every reload, and the files discovery follows (`file:PATH`).
  *
  * @param servers The servers.
  * @returns Their paths, each once.
  */
 export function fileNeeds(
-  servers: readonly Partial<Pick<ServerConfig, "tls" | "upstreamTls">>[],
+  servers: readonly Partial<Pick<ServerConfig, "tls" | "upstreamTls" | "discover">>[],
 ): string[] {
-  const paths = servers.flatMap(({ tls = [], upstreamTls }) => [
+  const paths = servers.flatMap(({ tls = [], upstreamTls, discover = [] }) => [
+    ...discover.flatMap((source) => source.kind === "file" ? [source.path] : []),
     ...tls.flatMap(({ cert, key }) => [cert, key]),
     ...(upstreamTls?.ca === undefined ? [] : [upstreamTls.ca]),
   ]);
@@ -72,6 +79,8 @@ export interface PermissionsRequest {
   workers: number;
   /** The folder of the proxy's modules, which workers load (a compiled binary needs none). */
   codeDir: string;
+  /** The discovery sources (`dns:`, `srv:`), whose upstreams are found only while running. */
+  discovery?: { sources: string[]; systemResolver: boolean };
 }
 
 /**
@@ -82,7 +91,7 @@ export interface PermissionsRequest {
  * @returns Lines ending in a newline.
  */
 export function permissionsText(request: PermissionsRequest): string {
-  const { needs, configFile, args, workers, codeDir, files = [], accessLog } = request;
+  const { needs, configFile, args, workers, codeDir, files = [], accessLog, discovery } = request;
   const net = allowNetFlag(needs);
   const readable = [...(configFile === undefined ? [] : [configFile]), ...files];
   const read = readable.length === 0 ? [] : [`--allow-read=${readable.join(",")}`];
@@ -119,6 +128,20 @@ export function permissionsText(request: PermissionsRequest): string {
         "Deno connects to the first address a name resolves to. To have minginx resolve it " +
         "itself and try each address, also allow the name alone and those addresses.",
     );
+  }
+  if (discovery && discovery.sources.length > 0) {
+    lines.push(
+      "",
+      `# ${discovery.sources.join(", ")}: the upstreams found are connected to by address. ` +
+        "Add each address they may have, or a block of them with the port: Deno takes " +
+        "--allow-net=10.0.0.0/8:8080.",
+    );
+    if (discovery.systemResolver) {
+      lines.push(
+        "# Without --resolver, names are asked of the system's nameservers " +
+          "(/etc/resolv.conf): add each as IP:53.",
+      );
+    }
   }
   return lines.join("\n") + "\n";
 }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Address } from "../address.ts";
+import { type Address, parseAddress } from "../address.ts";
 import { type AlgorithmName, ALGORITHMS } from "../balance/algorithms.ts";
 import type { ConnectOptions } from "../connect.ts";
 import { parseDuration } from "../duration.ts";
@@ -15,11 +15,19 @@ import { parseHealthCheck } from "../health/parse.ts";
 import { Pool } from "../pool/pool.ts";
 import { parseUpstream, type UpstreamSpec } from "../pool/upstream.ts";
 import { Resolver } from "../resolve.ts";
+import { parseSource, type SourceSpec } from "../discovery/source.ts";
+import { isIP } from "node:net";
 
 /** What the pool's flags say. Every field is plain data. */
 export interface PoolFlags {
   /** `--upstream`, each with its weight and tier. */
   upstreams: (Required<UpstreamSpec> & { address: Address })[];
+  /** `--upstream` discovery sources: `dns:HOST:PORT`, `srv:NAME`, `file:PATH`. */
+  discover: SourceSpec[];
+  /** `--discovery-interval` in milliseconds. */
+  discoveryInterval: number;
+  /** `--resolver`: the DNS server discovery asks; the system's if absent. */
+  resolver?: Address;
   /** `--balance`. */
   balance: AlgorithmName;
   /** `--health-check`, as written; checked when parsed. */
@@ -54,6 +62,7 @@ export const POOL_DEFAULTS = {
   connectTimeout: 5_000,
   connectDeadline: 15_000,
   dnsTtl: 10_000,
+  discoveryInterval: 5_000,
 } as const;
 
 /** The parseArgs options for these flags. */
@@ -72,6 +81,8 @@ export const POOL_FLAGS = {
   "connect-timeout": { type: "string" },
   "connect-deadline": { type: "string" },
   "dns-ttl": { type: "string" },
+  "discovery-interval": { type: "string" },
+  resolver: { type: "string" },
 } as const;
 
 type Values = Record<string, string | string[] | boolean | undefined>;
@@ -117,8 +128,13 @@ export function parsePoolFlags(values: Values): PoolFlags {
     }
   }
   const { health } = POOL_DEFAULTS;
+  const sources = upstreams.map((upstream) => parseSource(upstream, "--upstream"));
+  const resolver = text("resolver");
   return {
-    upstreams: upstreams.map((upstream) => parseUpstream(upstream, "--upstream")),
+    upstreams: upstreams.filter((_, i) => !sources[i]).map((u) => parseUpstream(u, "--upstream")),
+    discover: sources.filter((source) => source !== undefined),
+    discoveryInterval: positive("discovery-interval", POOL_DEFAULTS.discoveryInterval),
+    ...(resolver === undefined ? {} : { resolver: parseResolver(resolver, "--resolver") }),
     balance: algorithmName(text("balance") ?? POOL_DEFAULTS.balance),
     healthCheck,
     health: {
@@ -169,6 +185,27 @@ export function connectFromFlags(flags: PoolFlags): Omit<ConnectOptions, "onFail
     timeout: flags.connectTimeout,
     resolver: new Resolver({ ttl: flags.dnsTtl }),
   };
+}
+
+/**
+ * Parses a DNS server's address, as `--resolver` takes it: an IP address and a port.
+ *
+ * @param text The text, such as `127.0.0.1:5353`.
+ * @param label What the text is, for error messages.
+ * @returns The address.
+ * @throws {TypeError} If it is not `IP:PORT`; the message quotes it.
+ */
+export function parseResolver(text: string, label = "--resolver"): Address {
+  const expected =
+    `Cannot parse ${label} "${text}": expected IP:PORT of a DNS server, such as 127.0.0.1:53`;
+  let address: Address;
+  try {
+    address = parseAddress(text, { label });
+  } catch {
+    throw new TypeError(expected);
+  }
+  if (!isIP(address.hostname)) throw new TypeError(expected);
+  return address;
 }
 
 function algorithmName(name: string): AlgorithmName {

@@ -13,7 +13,7 @@ export interface NetNeed {
   /** The address to listen on or connect to. */
   address: Address;
   /** What the address is. */
-  role: "listen" | "admin" | "upstream";
+  role: "listen" | "admin" | "upstream" | "resolver";
 }
 
 /**

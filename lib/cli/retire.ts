@@ -14,14 +14,16 @@ import type { Stack } from "./stack.ts";
 const log = getLogger(["minginx", "reload"]);
 
 /**
- * Lets an old stack go: its pools' health checks stop, and the connections on upstreams that the
- * new settings no longer have (in any pool: the default, an SNI route, the fallback) are drained
+ * Lets an old stack go: its discovery and its pools' health checks stop, and the connections on
+ * upstreams that the new stack no longer has (in any pool: the default, an SNI route, the fallback) are drained
  * or closed as they say.
  */
 export function retire(
   old: { settings: ServerConfig; stack: Stack },
-  next: ServerConfig | undefined,
+  replacement: { settings: ServerConfig; stack: Stack } | undefined,
 ): void {
+  old.stack.stopDiscovery();
+  const next = replacement?.settings;
   const all = next
     ? [
       ...next.upstreams,
@@ -30,6 +32,10 @@ export function retire(
     ]
     : [];
   const kept = new Set(all.map(({ address }) => formatAddress(address)));
+  // Discovered upstreams are in the new pools, which start with the sets the old ones had.
+  for (const pool of replacement?.stack.pools ?? []) {
+    for (const { name } of pool.upstreams) kept.add(name);
+  }
   const { action, after } = (next ?? old.settings).onUpstreamRemoved;
   const drains = old.stack.pools.map((pool) => retirePool(pool, kept, action, after));
   Promise.all(drains).then(() => Promise.all(old.stack.pools.map((pool) => pool.close())));

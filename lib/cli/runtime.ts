@@ -18,6 +18,8 @@ import { buildStack, type Stack } from "./stack.ts";
 import { LayerReuse } from "./layer_flags.ts";
 import { RuntimeAdmin } from "./runtime_admin.ts";
 import { retire } from "./retire.ts";
+import type { DiscoveredUpstream } from "../discovery/discovery.ts";
+import type { Seeds } from "./discovery_seeds.ts";
 
 const log = getLogger(["minginx", "reload"]);
 
@@ -48,6 +50,8 @@ export class Runtime {
   #stopped = false;
   readonly #shutdowns = { count: 0 };
   readonly #sharing: Sharing | undefined;
+  /** Each discovery source's last set, which the stacks of a reload start with. */
+  readonly #seeds = new Map<string, readonly DiscoveredUpstream[]>();
   /** What the admin API reads and changes; present when the runtime counts metrics. */
   readonly admin: RuntimeAdmin | undefined;
 
@@ -68,11 +72,18 @@ export class Runtime {
    * @param config The config.
    * @param sharing Set when several workers share the ports.
    * @param metrics Where to count connections, for the admin API.
+   * @param seeds Each discovery source's first set, by `sourceKey`, if it was asked already.
    * @returns The runtime.
    * @throws {Error} If a listener cannot be opened; whatever was opened is closed again.
    */
-  static start(config: RuntimeConfig, sharing?: Sharing, metrics?: ProxyMetrics): Runtime {
+  static start(
+    config: RuntimeConfig,
+    sharing?: Sharing,
+    metrics?: ProxyMetrics,
+    seeds?: Seeds,
+  ): Runtime {
     const runtime = new Runtime(config, sharing, metrics);
+    runtime.#seed(seeds);
     runtime.#apply(config);
     return runtime;
   }
@@ -127,11 +138,13 @@ export class Runtime {
    * none of it.
    *
    * @param config The new config, already validated.
+   * @param seeds Discovery sets just asked for, newer than those kept, by `sourceKey`.
    * @returns The listeners opened and the ones now draining, as `HOST:PORT`.
    * @throws {Error} If a new listener cannot be opened; the old config keeps running.
    */
-  reload(config: RuntimeConfig): ReloadChanges {
+  reload(config: RuntimeConfig, seeds?: Seeds): ReloadChanges {
     if (this.#stopped) throw new Error("Cannot reload: the proxy is stopping");
+    this.#seed(seeds);
     const changes = this.#apply(config);
     this.#config = config;
     return changes;
@@ -145,6 +158,7 @@ export class Runtime {
    */
   shutdown(drainTimeout = this.#config.drainTimeout): Promise<void> {
     this.#stopped = true;
+    for (const { stack } of this.#running.values()) stack.stopDiscovery();
     const servers = [...this.#listeners.values(), ...this.#retiring];
     Promise.all(servers.map((server) => server.shutdown(drainTimeout)))
       .then(() =>
@@ -156,6 +170,10 @@ export class Runtime {
       )
       .then(() => this.#finished.resolve());
     return this.#finished.promise;
+  }
+
+  #seed(seeds: Seeds | undefined): void {
+    for (const [key, set] of Object.entries(seeds ?? {})) this.#seeds.set(key, set);
   }
 
   #apply(config: RuntimeConfig): ReloadChanges {
@@ -171,6 +189,7 @@ export class Runtime {
           reuse,
           shutdowns: this.#shutdowns,
           metrics: this.admin?.metrics,
+          seeds: this.#seeds,
         });
         const running = { settings, stack };
         stacks.set(settings.name, running);
@@ -192,6 +211,7 @@ export class Runtime {
     } catch (error) {
       for (const server of opened.values()) server.shutdown(0);
       for (const { stack } of stacks.values()) {
+        stack.stopDiscovery();
         for (const pool of stack.pools) {
           this.admin?.metrics.forget(pool);
           pool.close();
@@ -219,7 +239,7 @@ export class Runtime {
     }
     for (const [name, old] of this.#running) {
       for (const pool of old.stack.pools) this.admin?.metrics.forget(pool);
-      retire(old, stacks.get(name)?.settings);
+      retire(old, stacks.get(name));
     }
     for (const { stack } of stacks.values()) this.admin?.reapply(stack.pools);
     this.#listeners = listeners;

@@ -7,6 +7,9 @@
 
 import type { Connection } from "../connection.ts";
 import { forward, type ForwardOptions } from "../forward.ts";
+import type { DiscoveredUpstream } from "../discovery/discovery.ts";
+import { discover } from "../discovery/follow.ts";
+import { discoveryFrom, sourceKey } from "../discovery/source.ts";
 import { acceptProxy } from "../middleware/accept_proxy.ts";
 import { accessLog } from "../middleware/access_log.ts";
 import { connectionMetrics } from "../middleware/metrics.ts";
@@ -47,6 +50,11 @@ export interface StackOptions {
   shutdowns?: { count: number };
   /** Where to count connections and connects, for the admin API. */
   metrics?: ProxyMetrics;
+  /**
+   * Each discovery source's last set, by {@linkcode sourceKey}: the pool starts with them, and
+   * every new set is written back, for the next reload's stack.
+   */
+  seeds?: Map<string, readonly DiscoveredUpstream[]>;
 }
 
 /** A server's stack and the pools at its bottom, whose health checks run until they are closed. */
@@ -65,6 +73,8 @@ export interface Stack {
    * Throws, and changes nothing, if one cannot be read or loaded.
    */
   reloadCertificates?: () => void;
+  /** Stops following the default pool's discovery sources; the pool keeps what it has. */
+  stopDiscovery: () => void;
 }
 
 /**
@@ -110,7 +120,8 @@ export function buildStack(settings: StackSettings, options: StackOptions = {}):
     return forward({ ...forwarding, balancer: metrics ? metrics.balancer(pool) : pool });
   };
   const main = forwardTo(settings.upstreams, settings.name);
-  const stack = { pool: pools[0], pools, reloadCertificates };
+  const stopDiscovery = followSources(pools[0], settings, options.seeds);
+  const stack = { pool: pools[0], pools, reloadCertificates, stopDiscovery };
   if (settings.sni.length === 0) return { service: builder.service(main), ...stack };
   const routes = Object.fromEntries(
     settings.sni.map(({ name, upstreams }) => [
@@ -126,6 +137,35 @@ export function buildStack(settings: StackSettings, options: StackOptions = {}):
     timeout: handshakeTimeout,
   });
   return { service: builder.service(router), ...stack };
+}
+
+/** Follows the settings' discovery sources into `pool`; returns what stops them. */
+function followSources(
+  pool: Pool,
+  settings: StackSettings,
+  seeds?: Map<string, readonly DiscoveredUpstream[]>,
+): () => void {
+  if (settings.discover.length === 0) return () => {};
+  const { discoveryInterval: interval, resolver } = settings;
+  const stop = new AbortController();
+  const { signal } = stop;
+  const keys = new Map(settings.discover.map((s) => [s.text, sourceKey(s, resolver)]));
+  discover(pool, {
+    sources: Object.fromEntries(
+      settings.discover.map((s) => [s.text, discoveryFrom(s, { interval, resolver, signal })]),
+    ),
+    upstreams: settings.upstreams,
+    seeds: Object.fromEntries(
+      settings.discover.flatMap((s) => {
+        const seed = seeds?.get(keys.get(s.text)!);
+        return seed ? [[s.text, seed]] : [];
+      }),
+    ),
+    retry: interval,
+    signal,
+    onSet: (name, set) => seeds?.set(keys.get(name)!, set),
+  });
+  return () => stop.abort();
 }
 
 /** How forward connects, and what it sends first, as the settings say. */

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { Seeds } from "./discovery_seeds.ts";
 import { dispose, getLogger } from "@logtape/logtape";
 import { messageOf } from "../_util.ts";
 import { formatDuration } from "../duration.ts";
@@ -59,7 +60,7 @@ scope.onmessage = async ({ data: message }) => {
       proxy.shutdown(message.ms);
       return;
     case "reload":
-      reload(message.config);
+      reload(message.config, message.seeds);
       return;
     case "reopen-log":
       reopenAccessLog().catch((error) =>
@@ -118,12 +119,12 @@ function changeUpstream({ id, pool, address, action }: ToWorker & { type: "upstr
 }
 
 async function start(message: ToWorker & { type: "start" }): Promise<void> {
-  const { index: n, count, options, config } = message;
+  const { index: n, count, options, config, seeds } = message;
   index = n;
   losses = await configureLogging(options.logLevel, options.logFormat, options.accessLog);
   const sharing = { reusePort: true, connectionIds: { first: n, step: count }, workers: count };
   try {
-    proxy = Runtime.start(config ?? configFromFlags(options), sharing, metricsFor(options));
+    proxy = Runtime.start(config ?? configFromFlags(options), sharing, metricsFor(options), seeds);
   } catch (error) {
     await dispose();
     scope.postMessage({ type: "failed", message: messageOf(error) });
@@ -133,10 +134,10 @@ async function start(message: ToWorker & { type: "start" }): Promise<void> {
   scope.postMessage({ type: "listening", address: proxy.addresses[0] });
 }
 
-function reload(config: Config): void {
+function reload(config: Config, seeds?: Seeds): void {
   try {
     if (!proxy) throw new Error("this worker runs no config");
-    const changes = proxy.reload(config);
+    const changes = proxy.reload(config, seeds);
     scope.postMessage({ type: "reloaded", index, changes });
   } catch (error) {
     scope.postMessage({ type: "reloaded", index, error: messageOf(error) });

@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { Seeds } from "./discovery_seeds.ts";
 import type { Address } from "../address.ts";
 import type { UpstreamAction } from "../admin/backend.ts";
 import type { ServersStatus, UpstreamStatus } from "../admin/status_types.ts";
@@ -16,9 +17,16 @@ import type { ReloadChanges } from "./runtime.ts";
 
 /** A message from the main thread to a worker. */
 export type ToWorker =
-  | { type: "start"; index: number; count: number; options: CliOptions; config?: Config }
+  | {
+    type: "start";
+    index: number;
+    count: number;
+    options: CliOptions;
+    config?: Config;
+    seeds?: Seeds;
+  }
   | { type: "drain"; ms: number }
-  | { type: "reload"; config: Config }
+  | { type: "reload"; config: Config; seeds?: Seeds }
   | { type: "reload-tls" }
   | { type: "reopen-log" }
   | { type: "stats" }

@@ -13,6 +13,7 @@
  * @module
  */
 
+import type { Seeds } from "./discovery_seeds.ts";
 import { getLogger } from "@logtape/logtape";
 import { messageOf } from "../_util.ts";
 import type { Address } from "../address.ts";
@@ -71,18 +72,18 @@ export class WorkerGroup implements Proxies {
    * @returns The group.
    * @throws {Error} If a worker cannot listen; the workers already started are stopped.
    */
-  static async start(options: CliOptions, config?: Config): Promise<WorkerGroup> {
+  static async start(options: CliOptions, config?: Config, seeds?: Seeds): Promise<WorkerGroup> {
     const count = options.workers;
     const workers: Worker[] = [];
     try {
       workers.push(spawn());
-      const first = { type: "start", index: 1, count, options, config } as const;
+      const first = { type: "start", index: 1, count, options, config, seeds } as const;
       const address = await listening(workers[0], first);
       for (let index = 2; index <= count; index++) workers.push(spawn());
       const shared = { ...options, listen: address };
       await Promise.all(
         workers.slice(1).map((worker, i) =>
-          listening(worker, { type: "start", index: i + 2, count, options: shared, config })
+          listening(worker, { type: "start", index: i + 2, count, options: shared, config, seeds })
         ),
       );
       return new WorkerGroup(shared, config, address, workers);
@@ -109,18 +110,18 @@ export class WorkerGroup implements Proxies {
    * @throws {Error} If worker 1 refused it (the old config keeps running everywhere), or another
    * worker did (the message names it).
    */
-  async reload(config: Config): Promise<ReloadChanges> {
+  async reload(config: Config, seeds?: Seeds): Promise<ReloadChanges> {
     const live = this.#workers.filter((worker) => worker !== undefined);
     const [first, ...rest] = live;
-    const changes = await this.#reloadOne(first, config);
-    const failures = (await Promise.allSettled(rest.map((w) => this.#reloadOne(w, config))))
+    const changes = await this.#reloadOne(first, config, seeds);
+    const failures = (await Promise.allSettled(rest.map((w) => this.#reloadOne(w, config, seeds))))
       .flatMap((result) => result.status === "rejected" ? [messageOf(result.reason)] : []);
     this.#config = config;
     if (failures.length > 0) throw new Error(failures.join("; "));
     return changes;
   }
 
-  #reloadOne(worker: Worker, config: Config): Promise<ReloadChanges> {
+  #reloadOne(worker: Worker, config: Config, seeds?: Seeds): Promise<ReloadChanges> {
     const index = this.#workers.indexOf(worker) + 1;
     const { promise, resolve, reject } = Promise.withResolvers<ReloadChanges>();
     const waiter = (reply: FromWorker & { type: "reloaded" }) => {
@@ -130,7 +131,7 @@ export class WorkerGroup implements Proxies {
       else reject(new Error(`Worker ${index}: ${reply.error}`));
     };
     this.#reloadWaiters.add(waiter);
-    worker.postMessage({ type: "reload", config });
+    worker.postMessage({ type: "reload", config, seeds });
     return promise;
   }
 

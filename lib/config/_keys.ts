@@ -43,6 +43,8 @@ export const CONFIG_KEYS = {
       "slowStart",
       "connect",
       "dnsTtl",
+      "discoveryInterval",
+      "resolver",
       "idleTimeout",
       "access",
       "rateLimit",

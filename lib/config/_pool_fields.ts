@@ -8,8 +8,10 @@
 import { parseAddress } from "../address.ts";
 import { type AlgorithmName, ALGORITHMS } from "../balance/algorithms.ts";
 import { POOL_DEFAULTS, type PoolFlags } from "../cli/pool_flags.ts";
+import { parseSource, type SourceSpec } from "../discovery/source.ts";
 import { parseHealthCheck } from "../health/parse.ts";
 import { MAX_WEIGHT, parseUpstream } from "../pool/upstream.ts";
+import { parseResolver } from "../cli/pool_flags.ts";
 import { type Checker, join, type Json } from "./_fields.ts";
 
 const ALGORITHM_NAMES = Object.keys(ALGORITHMS) as AlgorithmName[];
@@ -36,8 +38,12 @@ export function poolOf(c: Checker, server: Json, path: string): PoolFlags {
     read("connect", c.object("servers[].connect"), {}),
     join(path, "connect"),
   );
+  const discover: SourceSpec[] = [];
   return {
-    upstreams: read("upstreams", (v, p) => upstreamsOf(c, v, p), []),
+    upstreams: read("upstreams", (v, p) => upstreamsOf(c, v, p, discover), []),
+    discover,
+    discoveryInterval: read("discoveryInterval", c.duration(1), d.discoveryInterval),
+    ...optional("resolver", read("resolver", c.parsed(parseResolver, ""), undefined)),
     balance: read("balance", c.oneOf(ALGORITHM_NAMES), d.balance),
     ...read("healthCheck", (v, p) => healthOf(c, v, p), {
       healthCheck: undefined,
@@ -59,15 +65,34 @@ export function poolOf(c: Checker, server: Json, path: string): PoolFlags {
  * @param c Where mistakes go.
  * @param value The list.
  * @param path Its path.
+ * @param sources Where discovery sources go (`dns:`, `srv:`, `file:`); a list without it (an SNI
+ * route's) may hold none.
  * @returns The upstreams that are right.
  */
-export function upstreamsOf(c: Checker, value: unknown, path: string): PoolFlags["upstreams"] {
+export function upstreamsOf(
+  c: Checker,
+  value: unknown,
+  path: string,
+  sources?: SourceSpec[],
+): PoolFlags["upstreams"] {
   const text = c.parsed(parseUpstream, "");
+  const source = c.parsed(parseSource, "");
   const object = c.object("servers[].upstreams[]", UPSTREAM);
   const address = c.parsed((text, label) => parseAddress(text, { label }), ADDRESS);
   const upstreams: PoolFlags["upstreams"] = [];
   for (const [i, item] of (c.list("upstream")(value, path) ?? []).entries()) {
     const itemPath = join(path, i);
+    if (typeof item === "string" && /^(dns|srv|file):/.test(item)) {
+      if (!sources) {
+        c.add(
+          itemPath,
+          `"${item}" is not valid here: discovery sources go in a server's upstreams`,
+        );
+      }
+      const parsed = source(item, itemPath);
+      if (parsed) sources?.push(parsed);
+      continue;
+    }
     if (typeof item === "string") {
       const upstream = text(item, itemPath);
       if (upstream) upstreams.push(upstream);
@@ -99,4 +124,9 @@ function healthOf(c: Checker, value: unknown, path: string) {
       fall: read("fall", c.whole(1), d.fall),
     },
   };
+}
+
+/** `{ key: value }`, or nothing if the value is absent, so configs have no undefined keys. */
+function optional<K extends string, T>(key: K, value: T | undefined): { [k in K]?: T } {
+  return (value === undefined ? {} : { [key]: value }) as { [k in K]?: T };
 }
