@@ -77,6 +77,8 @@ export const WEB: ServerConfig = {
   connectTimeout: 1_000,
   connectDeadline: 3_000,
   dnsTtl: 30_000,
+  discover: [],
+  discoveryInterval: 5_000,
   idleTimeout: 300_000,
   ipRules: [{ action: "allow", cidr: "10.0.0.0/8" }, { action: "deny", cidr: "all" }],
   rateLimit: { rate: 20, burst: 40 },

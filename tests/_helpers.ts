@@ -32,12 +32,13 @@ export interface TestServer extends AsyncDisposable {
 export function startServer(
   handle: (conn: Deno.TcpConn) => Promise<void>,
   port = 0,
+  hostname = "127.0.0.1",
 ): TestServer {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port });
+  const listener = Deno.listen({ hostname, port });
   const open = new Set<Deno.TcpConn>();
   const handlers = new Set<Promise<void>>();
   const server: TestServer = {
-    address: { hostname: "127.0.0.1", port: listener.addr.port },
+    address: { hostname, port: listener.addr.port },
     accepted: 0,
     async close() {
       try {
@@ -75,20 +76,24 @@ export function startServer(
 
 /**
  * An upstream that echoes every byte and passes the client's end of stream back as a half-close,
- * on `port` (0 for any).
+ * on `port` (0 for any) of `hostname`.
  */
-export function startEcho(port = 0): TestServer {
-  return startServer(async (conn) => {
-    const buffer = new Uint8Array(64 * 1024);
-    for (;;) {
-      const n = await conn.read(buffer);
-      if (n === null) break;
-      await writeAll(conn, buffer.subarray(0, n));
-    }
-    await conn.closeWrite();
-    // Keep the socket until the peer closes, so the proxy sees a clean end.
-    await conn.read(buffer).catch(() => null);
-  }, port);
+export function startEcho(port = 0, hostname = "127.0.0.1"): TestServer {
+  return startServer(
+    async (conn) => {
+      const buffer = new Uint8Array(64 * 1024);
+      for (;;) {
+        const n = await conn.read(buffer);
+        if (n === null) break;
+        await writeAll(conn, buffer.subarray(0, n));
+      }
+      await conn.closeWrite();
+      // Keep the socket until the peer closes, so the proxy sees a clean end.
+      await conn.read(buffer).catch(() => null);
+    },
+    port,
+    hostname,
+  );
 }
 
 /** Closes a connection, ignoring that it may be closed already. */
