@@ -6,7 +6,6 @@
  */
 
 import { getLogger } from "@logtape/logtape";
-import { formatAddress } from "../address.ts";
 import type { ServerConfig, UpstreamRemoval } from "../config/config.ts";
 import type { Pool } from "../pool/pool.ts";
 import type { Stack } from "./stack.ts";
@@ -15,28 +14,19 @@ const log = getLogger(["minginx", "reload"]);
 
 /**
  * Lets an old stack go: its discovery and its pools' health checks stop, and the connections on
- * upstreams that the new stack no longer has (in any pool: the default, an SNI route, the fallback) are drained
- * or closed as they say.
+ * upstreams that the new stack's pools no longer have (the default, an SNI route, the fallback;
+ * listed or discovered) are drained or closed as its settings say.
  */
 export function retire(
   old: { settings: ServerConfig; stack: Stack },
   replacement: { settings: ServerConfig; stack: Stack } | undefined,
 ): void {
   old.stack.stopDiscovery();
-  const next = replacement?.settings;
-  const all = next
-    ? [
-      ...next.upstreams,
-      ...next.sni.flatMap(({ upstreams }) => upstreams),
-      ...next.sniFallback ?? [],
-    ]
-    : [];
-  const kept = new Set(all.map(({ address }) => formatAddress(address)));
-  // Discovered upstreams are in the new pools, which start with the sets the old ones had.
-  for (const pool of replacement?.stack.pools ?? []) {
-    for (const { name } of pool.upstreams) kept.add(name);
-  }
-  const { action, after } = (next ?? old.settings).onUpstreamRemoved;
+  // The new pools hold every upstream the new settings list, and the sets discovery had found.
+  const kept = new Set(
+    (replacement?.stack.pools ?? []).flatMap((pool) => pool.upstreams.map(({ name }) => name)),
+  );
+  const { action, after } = (replacement?.settings ?? old.settings).onUpstreamRemoved;
   const drains = old.stack.pools.map((pool) => retirePool(pool, kept, action, after));
   Promise.all(drains).then(() => Promise.all(old.stack.pools.map((pool) => pool.close())));
 }
