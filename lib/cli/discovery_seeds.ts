@@ -6,7 +6,7 @@
  */
 
 import type { DiscoveredUpstream } from "../discovery/discovery.ts";
-import { discoveryFrom, sourceKey } from "../discovery/source.ts";
+import { discoveryFrom, sourceKey, type SourceSpec } from "../discovery/source.ts";
 import type { PoolFlags } from "./pool_flags.ts";
 
 /** Each discovery source's set, by `sourceKey`: plain data, which a worker receives as it is. */
@@ -56,7 +56,7 @@ export async function primeDiscovery(
             for await (const set of discovery) return set;
           } catch (error) {
             if (error instanceof Deno.errors.NotCapable) {
-              denied.push(deniedLine(source.text, error));
+              denied.push(deniedLine(source, error));
             }
           } finally {
             stop.abort();
@@ -73,9 +73,10 @@ export async function primeDiscovery(
   return { seeds, denied };
 }
 
-function deniedLine(source: string, error: Error): string {
-  const host = error.message.match(/access to "([^"]+)"/)?.[1];
-  if (!host) return `Cannot follow ${source}: ${error.message}`;
-  const flag = host.includes("/") || !host.includes(":") ? "--allow-read" : "--allow-net";
-  return `Missing permission for ${host} (${source}): add it to ${flag}`;
+function deniedLine({ kind, text }: SourceSpec, error: Error): string {
+  // Deno's message names what it needs: Requires net access to "10.0.0.53:53", ...
+  const needed = error.message.match(/access to "([^"]+)"/)?.[1];
+  if (!needed) return `Cannot follow ${text}: ${error.message}`;
+  const flag = kind === "file" ? "--allow-read" : "--allow-net";
+  return `Missing permission for ${needed} (${text}): add it to ${flag}`;
 }

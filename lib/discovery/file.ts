@@ -51,7 +51,7 @@ async function* follow(
 ): AsyncGenerator<readonly DiscoveredUpstream[]> {
   const { path, interval = 5_000, signal } = options;
   const wake = new Wake();
-  const watching = watch(path, signal, wake);
+  const watching = watch(path, wake);
   try {
     let last: string | undefined;
     while (!signal?.aborted) {
@@ -134,25 +134,30 @@ export async function readUpstreamsFile(path: string): Promise<DiscoveredUpstrea
   });
 }
 
-/** Wakes the reader when the file's folder reports a change to it; best effort. */
-function watch(path: string, signal: AbortSignal | undefined, wake: Wake) {
+/**
+ * Wakes the reader when the file's folder reports a change to it; best effort. The reader closes
+ * it when it stops, an abort included: the abort ends its wait, and with it its loop.
+ */
+function watch(path: string, wake: Wake): { close(): void } {
   const file = resolve(path);
-  let watcher: Deno.FsWatcher | undefined;
+  let watcher: Deno.FsWatcher;
   try {
     watcher = Deno.watchFs(dirname(file), { recursive: false });
   } catch {
-    return { close() {} }; // no read permission for the folder: reading every interval will do
+    // No read permission for the folder, or no folder (reading the file will say so): reading
+    // it every interval will do.
+    return { close() {} };
   }
-  const close = () => {
-    try {
-      watcher.close();
-    } catch { /* closed already */ }
-  };
-  signal?.addEventListener("abort", close, { once: true });
   (async () => {
     for await (const event of watcher) {
-      if (event.paths.some((p) => p === file)) wake.wake();
+      if (event.paths.includes(file)) wake.wake();
     }
-  })().catch(() => {});
-  return { close };
+  })().catch(() => {}); // the watcher closed under the loop
+  return {
+    close() {
+      try {
+        watcher.close();
+      } catch { /* closed already */ }
+    },
+  };
 }
