@@ -159,37 +159,53 @@ export class Discovered implements AsyncDisposable {
   }
 
   async #follow(name: string, source: Discovery, signal: AbortSignal, first: () => void) {
-    const aborted = new Promise<undefined>((resolve) => {
-      if (signal.aborted) resolve(undefined);
-      signal.addEventListener("abort", () => resolve(undefined), { once: true });
+    const aborted = new Promise<"aborted">((resolve) => {
+      if (signal.aborted) resolve("aborted");
+      signal.addEventListener("abort", () => resolve("aborted"), { once: true });
     });
-    while (!signal.aborted) {
-      const iterator = source[Symbol.asyncIterator]();
-      try {
-        while (true) {
-          const next = await Promise.race([iterator.next(), aborted]);
-          if (next === undefined) {
-            iterator.return?.().catch(() => {});
-            return first();
-          }
-          if (next.done) return first(); // a source that ends keeps its last set
-          try {
-            this.#take(name, next.value);
-          } catch (error) {
-            this.#failed(name, error); // a bad set; the source itself goes on
-          }
-          first();
+    try {
+      while (!signal.aborted) {
+        try {
+          // A source that ends keeps its last set.
+          if (await this.#take(name, source[Symbol.asyncIterator](), aborted, first)) return;
+        } catch (error) {
+          this.#failed(name, error);
         }
-      } catch (error) {
-        this.#failed(name, error);
         first();
+        await sleep(this.#options.retry ?? 5_000, signal);
       }
-      await sleep(this.#options.retry ?? 5_000, signal);
+    } finally {
+      first();
     }
-    first();
   }
 
-  #take(name: string, set: readonly DiscoveredUpstream[]): void {
+  /**
+   * Applies each set `iterator` yields until it ends (then `true`) or the follow is aborted; it
+   * throws what the source throws. A bad set is counted, and the source goes on.
+   */
+  async #take(
+    name: string,
+    iterator: AsyncIterator<readonly DiscoveredUpstream[]>,
+    aborted: Promise<"aborted">,
+    first: () => void,
+  ): Promise<boolean> {
+    for (;;) {
+      const next = await Promise.race([iterator.next(), aborted]);
+      if (next === "aborted") {
+        Promise.resolve().then(() => iterator.return?.()).catch(() => {});
+        return false;
+      }
+      if (next.done) return true;
+      try {
+        this.#use(name, next.value);
+      } catch (error) {
+        this.#failed(name, error);
+      }
+      first();
+    }
+  }
+
+  #use(name: string, set: readonly DiscoveredUpstream[]): void {
     if (set.length === 0) throw new Error("it found no upstreams");
     const previous = this.#sets.get(name);
     this.#sets.set(name, set);
