@@ -49,3 +49,33 @@ Deno.test("CLI: a file: upstream that --allow-read does not cover exits 2 naming
     await Deno.remove(path);
   }
 });
+
+Deno.test("main.ts check refuses a discovery source in an SNI route, saying where sources go", async () => {
+  const path = await Deno.makeTempFile({ suffix: ".jsonc" });
+  try {
+    await Deno.writeTextFile(
+      path,
+      JSON.stringify({
+        servers: [{
+          listen: "127.0.0.1:8081",
+          upstreams: ["127.0.0.1:8080"],
+          sni: { "a.example": ["dns:a.internal:80"] },
+        }],
+      }),
+    );
+    const { code, stderr } = await runCli(["check", "--config", path], undefined, [
+      `--allow-read=${path}`,
+    ]);
+    assert.equal(code, 1, stderr);
+    assert.ok(
+      stderr.includes(
+        `servers[0].sni["a.example"][0]: "dns:a.internal:80" is not valid here: discovery ` +
+          `sources (dns:, srv:, file:) go in a server's "upstreams", not in "sni" routes or ` +
+          `"sniFallback"`,
+      ),
+      stderr,
+    );
+  } finally {
+    await Deno.remove(path);
+  }
+});

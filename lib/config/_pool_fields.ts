@@ -8,7 +8,7 @@
 import { parseAddress } from "../address.ts";
 import { type AlgorithmName, ALGORITHMS } from "../balance/algorithms.ts";
 import { POOL_DEFAULTS, type PoolFlags } from "../cli/pool_flags.ts";
-import { parseSource, type SourceSpec } from "../discovery/source.ts";
+import { isSource, parseSource, type SourceSpec } from "../discovery/source.ts";
 import { parseHealthCheck } from "../health/parse.ts";
 import { MAX_WEIGHT, parseUpstream } from "../pool/upstream.ts";
 import { parseResolver } from "../cli/pool_flags.ts";
@@ -82,11 +82,12 @@ export function upstreamsOf(
   const upstreams: PoolFlags["upstreams"] = [];
   for (const [i, item] of (c.list("upstream")(value, path) ?? []).entries()) {
     const itemPath = join(path, i);
-    if (typeof item === "string" && /^(dns|srv|file):/.test(item)) {
+    if (typeof item === "string" && isSource(item)) {
       if (!sources) {
         c.add(
           itemPath,
-          `"${item}" is not valid here: discovery sources go in a server's upstreams`,
+          `"${item}" is not valid here: discovery sources (dns:, srv:, file:) go in a ` +
+            `server's "upstreams", not in "sni" routes or "sniFallback"`,
         );
       }
       const parsed = source(item, itemPath);

@@ -18,6 +18,7 @@ export type SourceSpec =
   | { kind: "srv"; text: string; name: string }
   | { kind: "file"; text: string; path: string };
 
+const SOURCE = /^(dns|srv|file):(.*)$/s;
 const SRV_NAME = /^(?:_[A-Za-z0-9-]+\.){2}(?:[A-Za-z0-9-]+\.)*[A-Za-z0-9-]+\.?$/;
 
 /**
@@ -44,7 +45,7 @@ const SRV_NAME = /^(?:_[A-Za-z0-9-]+\.){2}(?:[A-Za-z0-9-]+\.)*[A-Za-z0-9-]+\.?$/
  * ```
  */
 export function parseSource(text: string, label = "upstream"): SourceSpec | undefined {
-  const match = text.match(/^(dns|srv|file):(.*)$/s);
+  const match = text.match(SOURCE);
   if (!match) return undefined;
   const [, kind, rest] = match;
   if (kind === "dns") {
@@ -67,6 +68,26 @@ export function parseSource(text: string, label = "upstream"): SourceSpec | unde
   throw new TypeError(
     `Cannot parse ${label} "${text}": expected file:PATH, such as file:/run/minginx/web.json`,
   );
+}
+
+/**
+ * Whether an upstream as written is a discovery source (`dns:`, `srv:` or `file:`), which
+ * {@linkcode parseSource} reads, rather than a plain upstream.
+ *
+ * @param text The upstream as written.
+ * @returns Whether it is a source, well formed or not.
+ *
+ * @example
+ * ```ts
+ * import { isSource } from "@minginx/minginx";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(isSource("dns:web.internal:8080"), true);
+ * assert.equal(isSource("web.internal:8080"), false);
+ * ```
+ */
+export function isSource(text: string): boolean {
+  return SOURCE.test(text);
 }
 
 /** How sources are followed: how often, asking which DNS server. */
