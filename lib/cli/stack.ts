@@ -7,7 +7,7 @@
 
 import type { Connection } from "../connection.ts";
 import { forward, type ForwardOptions } from "../forward.ts";
-import type { DiscoveredUpstream } from "../discovery/discovery.ts";
+import type { DiscoveredUpstream, Discovery } from "../discovery/discovery.ts";
 import { discover } from "../discovery/follow.ts";
 import { discoveryFrom, sourceKey } from "../discovery/source.ts";
 import { acceptProxy } from "../middleware/accept_proxy.ts";
@@ -149,21 +149,24 @@ function followSources(
   const { discoveryInterval: interval, resolver } = settings;
   const stop = new AbortController();
   const { signal } = stop;
-  const keys = new Map(settings.discover.map((s) => [s.text, sourceKey(s, resolver)]));
+  // Sources go by their text in logs and metrics, and by their key in `seeds`.
+  const sources: Record<string, Discovery> = {};
+  const known: Record<string, readonly DiscoveredUpstream[]> = {};
+  const keys = new Map<string, string>();
+  for (const source of settings.discover) {
+    const key = sourceKey(source, resolver);
+    keys.set(source.text, key);
+    sources[source.text] = discoveryFrom(source, { interval, resolver, signal });
+    const seed = seeds?.get(key);
+    if (seed) known[source.text] = seed;
+  }
   discover(pool, {
-    sources: Object.fromEntries(
-      settings.discover.map((s) => [s.text, discoveryFrom(s, { interval, resolver, signal })]),
-    ),
+    sources,
     upstreams: settings.upstreams,
-    seeds: Object.fromEntries(
-      settings.discover.flatMap((s) => {
-        const seed = seeds?.get(keys.get(s.text)!);
-        return seed ? [[s.text, seed]] : [];
-      }),
-    ),
+    seeds: known,
     retry: interval,
     signal,
-    onSet: (name, set) => seeds?.set(keys.get(name)!, set),
+    onSet: (text, set) => seeds?.set(keys.get(text)!, set),
   });
   return () => stop.abort();
 }
