@@ -7,9 +7,9 @@
 import assert from "node:assert/strict";
 import { CliProcess, freePort } from "./_cli.ts";
 import { echoes, probe } from "./_echo.ts";
-import { startEcho, until } from "./_helpers.ts";
+import { startEcho } from "./_helpers.ts";
 import { clientLoop } from "./_loop.ts";
-import type { ProxyStatus } from "../mod.ts";
+import { endsClean, moreTraffic, poolUpstreams, waitForPool } from "./_discovery.ts";
 
 Deno.test("file: discovery follows a rewritten file under a client loop, drains without cutting open connections, and keeps the last set when the file is malformed", async () => {
   const servers = [startEcho(), startEcho(), startEcho()];
@@ -32,18 +32,7 @@ Deno.test("file: discovery follows a rewritten file under a client loop, drains 
     net.join(","),
     [`--allow-read=${dir}`],
   );
-  const upstreams = async () => {
-    const { pools }: ProxyStatus = await (await fetch(`http://127.0.0.1:${admin}/status`)).json();
-    return pools[0].upstreams.map(({ address }) => address).sort();
-  };
-  const waitFor = async (...ids: number[]) => {
-    let last: string[] = [];
-    const want = JSON.stringify(ids.map((i) => names[i]).sort());
-    await until(10_000, `pool ${want}`, () => {
-      upstreams().then((got) => last = got, () => {});
-      return JSON.stringify(last) === want;
-    });
-  };
+  const waitFor = (...ids: number[]) => waitForPool(admin, ids.map((i) => names[i]));
   const address = { hostname: "127.0.0.1", port: listen };
   try {
     await proxy.waitFor(/listening on/);
@@ -53,17 +42,14 @@ Deno.test("file: discovery follows a rewritten file under a client loop, drains 
     await probe(held);
     const loop = clientLoop(address, 4, 4_096);
     try {
-      const traffic = async (what: string) => {
-        const before = loop.done;
-        await until(5_000, what, () => loop.done >= before + 40);
-      };
+      const traffic = (what: string) => moreTraffic(loop, what);
       await traffic("traffic to upstream 0");
       await set(0, 1, 2);
       await waitFor(0, 1, 2);
       await traffic("traffic to three upstreams");
       await set(1, 2);
       // Upstream 0 drains: out of the picks, but listed until its last connection ends.
-      await until(5_000, "upstream 0 draining", () => proxy.lines.some((l) => /draining/.test(l)));
+      await proxy.waitFor(/is draining/, 5_000);
       const before = servers[0].accepted;
       await traffic("traffic while upstream 0 drains");
       assert.equal(servers[0].accepted, before, "a draining upstream takes no new connection");
@@ -75,14 +61,11 @@ Deno.test("file: discovery follows a rewritten file under a client loop, drains 
       await write('{ "upstreams": [] }');
       await proxy.waitFor(/failed: it found no upstreams/);
       await traffic("traffic after two bad files");
-      assert.deepEqual(await upstreams(), [names[1], names[2]].sort());
+      assert.deepEqual(await poolUpstreams(admin), [names[1], names[2]].sort());
     } finally {
       await loop.stop();
     }
-    assert.deepEqual(loop.errors, [], "no client connection failed");
-    assert.ok(loop.done >= 200, `${loop.done} connections`);
-    proxy.child.kill("SIGTERM");
-    assert.equal((await proxy.exit()).code, 0);
+    await endsClean(loop, proxy);
   } finally {
     await Promise.all(servers.map((s) => s.close()));
     await Deno.remove(dir, { recursive: true });
