@@ -195,7 +195,10 @@ export class Pool implements Balancer, AsyncDisposable {
   ): Promise<void> {
     const upstream = this.#find(address, "drain");
     upstream.draining = true;
-    this.#changed(upstream, options.keep ? "drained by request" : "draining");
+    this.#changed(
+      upstream,
+      options.keep ? "drained by request" : "it leaves once its connections end",
+    );
     return this.#drains.start(upstream, options.timeout, options.keep);
   }
 
