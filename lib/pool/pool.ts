@@ -20,6 +20,7 @@ import type { PoolOptions } from "./pool_options.ts";
 import { Upstream, upstreamName, type UpstreamSpec } from "./upstream.ts";
 
 const log = getLogger(["minginx", "pool"]);
+const LEAVES = "it leaves once its connections end";
 
 /**
  * A pool of upstreams, and the {@linkcode Balancer} that {@linkcode forward} walks. For each
@@ -152,12 +153,7 @@ export class Pool implements Balancer, AsyncDisposable {
     return updatePool(this, this.#slowStartMs, specs);
   }
 
-  /**
-   * Takes an upstream out of the pool at once. Its open connections are left to finish.
-   *
-   * @param address The upstream.
-   * @returns Whether it was in the pool.
-   */
+  /** Takes `address` out at once; its open connections finish. Returns whether it was there. */
   remove(address: string | Address): boolean {
     const upstream = this.get(address);
     if (!upstream) return false;
@@ -195,10 +191,7 @@ export class Pool implements Balancer, AsyncDisposable {
   ): Promise<void> {
     const upstream = this.#find(address, "drain");
     upstream.draining = true;
-    this.#changed(
-      upstream,
-      options.keep ? "drained by request" : "it leaves once its connections end",
-    );
+    this.#changed(upstream, options.keep ? "drained by request" : LEAVES);
     return this.#drains.start(upstream, options.timeout, options.keep);
   }
 
