@@ -37,6 +37,8 @@ export const join = (...parts: Uint8Array[]) => {
 };
 const u16 = (value: number) => Uint8Array.of(value >> 8, value & 0xff);
 const port = fc.integer({ min: 0, max: 65535 });
+/** Both ends of a connection, in both families: a4/b4, a6/b6 and the ports sp/dp. */
+const ENDPOINTS = { a4: ipv4, b4: ipv4, a6: ipv6, b6: ipv6, sp: port, dp: port };
 /** Bytes to follow a header. */
 export const tail = fc.uint8Array({ maxLength: 24 });
 const header = (
@@ -58,12 +60,7 @@ function hostOf(bytes: Uint8Array): string {
 /** A v1 TCP4 or TCP6 line, with IPv6 written any way the spec allows. */
 const v1Tcp = fc.record({
   six: fc.boolean(),
-  a4: ipv4,
-  b4: ipv4,
-  a6: ipv6,
-  b6: ipv6,
-  sp: port,
-  dp: port,
+  ...ENDPOINTS,
 })
   .map(({ six, a4, b4, a6, b6, sp, dp }): Valid => {
     const [a, b] = six ? [a6, b6] : [a4, b4];
@@ -107,12 +104,7 @@ const tlv = fc.oneof(
 const v2Any = fc.record({
   local: fc.boolean(),
   family: fc.constantFrom(...Object.keys(BLOCK).map(Number)),
-  a4: ipv4,
-  b4: ipv4,
-  a6: ipv6,
-  b6: ipv6,
-  sp: port,
-  dp: port,
+  ...ENDPOINTS,
   filler: fc.uint8Array({ minLength: 216, maxLength: 216 }),
   tlvs: fc.array(tlv, { maxLength: 4 }),
   crcAt: fc.option(fc.nat(4)),
