@@ -6,9 +6,12 @@
  */
 
 import type { Connection } from "../connection.ts";
-import { type Cidr, parseCidr, parseIp } from "../ip.ts";
+import { deniedMessage, type IpFilterOptions, IpRules } from "../ip_rules.ts";
 import { ConnectionError, type ConnectionReport } from "../report.ts";
 import type { Layer } from "../service.ts";
+
+// The rules are shared with the HTTP layer; their types are part of this module's API.
+export type { IpFilterOptions, IpRule } from "../ip_rules.ts";
 
 /**
  * Ends a connection whose client address the rules do not allow (`denied`).
@@ -31,71 +34,17 @@ export class DeniedError extends ConnectionError {
   readonly rule: string | undefined;
 
   /**
+   * Creates the error for a client the rules turned away.
+   *
    * @param client The client's address.
    * @param rule The rule that denied it, as `ACTION CIDR`; leave it out when no rule matched.
    */
   constructor(client: string, rule?: string) {
-    super(
-      "denied",
-      rule === undefined
-        ? `Client ${client} matches no allow rule`
-        : `Client ${client} is denied by "${rule}"`,
-    );
+    super("denied", deniedMessage(client, rule));
     this.name = "DeniedError";
     this.client = client;
     this.rule = rule;
   }
-}
-
-/**
- * One access rule: what to do with a client whose address falls in a block.
- *
- * @example Let one network in
- * ```ts
- * import type { IpRule } from "@minginx/minginx";
- *
- * const rule: IpRule = { action: "allow", cidr: "192.168.1.0/24" };
- * ```
- */
-export interface IpRule {
-  /** Whether a matching client goes on to the inner service or is closed. */
-  action: "allow" | "deny";
-  /**
-   * The block, as {@linkcode parseCidr} reads it: `10.0.0.0/8`, `2001:db8::/32`, a single
-   * address such as `::1`, or `all`. An IPv4 block also matches IPv4-mapped IPv6 clients.
-   */
-  cidr: string;
-}
-
-/**
- * Options for {@linkcode ipFilter}.
- *
- * @example One host of a network, and nobody else
- * ```ts
- * import { ipFilter, type IpFilterOptions } from "@minginx/minginx";
- *
- * const options: IpFilterOptions = {
- *   rules: [
- *     { action: "deny", cidr: "10.0.0.13" },
- *     { action: "allow", cidr: "10.0.0.0/24" },
- *   ],
- * };
- * const layer = ipFilter(options);
- * ```
- */
-export interface IpFilterOptions {
-  /**
-   * The rules, checked in the order given: the first whose block holds the client's address
-   * decides, as with nginx's `allow` and `deny`. Put a narrow exception before the broad rule.
-   */
-  rules: readonly IpRule[];
-  /**
-   * What happens to a client that no rule matches. The default is `"deny"` if any rule is an
-   * allow rule (an allow list), else `"allow"` (a deny list).
-   *
-   * @default {"deny" if any rule allows, else "allow"}
-   */
-  otherwise?: "allow" | "deny";
 }
 
 /**
@@ -133,53 +82,13 @@ export interface IpFilterOptions {
  * ```
  */
 export function ipFilter(options: IpFilterOptions): Layer<Connection, ConnectionReport> {
-  if (!Array.isArray(options.rules)) {
-    throw new TypeError(
-      `Cannot use IP filter rules "${options.rules}": expected an array of rules`,
-    );
-  }
-  const rules = options.rules.map(compile);
-  const otherwise = options.otherwise ??
-    (rules.some((rule) => rule.allow) ? "deny" : "allow");
-  if (otherwise !== "allow" && otherwise !== "deny") {
-    throw new TypeError(`Cannot use IP filter otherwise "${otherwise}": expected allow or deny`);
-  }
-  if (rules.length === 0 && otherwise === "allow") return (inner) => inner;
+  const rules = new IpRules(options);
+  if (rules.allowsAll) return (inner) => inner;
   return (inner) =>
     function ipFilter(connection: Connection): Promise<ConnectionReport> {
       const client = connection.clientAddress.hostname;
-      const ip = parseIp(client) ?? client; // parsed once for all the rules
-      for (const rule of rules) {
-        if (!rule.cidr.contains(ip)) continue;
-        if (rule.allow) return inner(connection);
-        return Promise.resolve(connection.end(new DeniedError(client, rule.text)));
-      }
-      if (otherwise === "allow") return inner(connection);
-      return Promise.resolve(connection.end(new DeniedError(client)));
+      const verdict = rules.check(client);
+      if (verdict.allowed) return inner(connection);
+      return Promise.resolve(connection.end(new DeniedError(client, verdict.rule)));
     };
-}
-
-/** A rule with its block parsed once. */
-interface CompiledRule {
-  allow: boolean;
-  cidr: Cidr;
-  /** The rule as written, `ACTION CIDR`, for the error message. */
-  text: string;
-}
-
-function compile(rule: IpRule): CompiledRule {
-  const { action, cidr } = rule;
-  if (action !== "allow" && action !== "deny") {
-    throw new TypeError(`Cannot use IP filter action "${action}": expected allow or deny`);
-  }
-  if (typeof cidr !== "string") {
-    throw new TypeError(
-      `Cannot parse --${action} "${cidr}": expected a CIDR as text, such as 10.0.0.0/8`,
-    );
-  }
-  return {
-    allow: action === "allow",
-    cidr: parseCidr(cidr, `--${action}`),
-    text: `${action} ${cidr}`,
-  };
 }

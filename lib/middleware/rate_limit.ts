@@ -8,7 +8,7 @@
 import type { Connection } from "../connection.ts";
 import { ConnectionError, type ConnectionReport } from "../report.ts";
 import type { Layer } from "../service.ts";
-import { TokenBuckets } from "../token_bucket.ts";
+import { clientBuckets, formatRate } from "../_rate_limit.ts";
 
 const RATE = /^([0-9]+(?:\.[0-9]+)?)\/([sm])$/;
 const SECONDS: Record<string, number> = { s: 1, m: 60 };
@@ -98,10 +98,14 @@ export class RateLimitedError extends ConnectionError {
  * ```
  */
 export interface RateLimitOptions {
-  /** New connections each client address may open per second, on average: above 0. */
+  /**
+   * New connections (for the HTTP layer, requests) each client address may open per second, on
+   * average: above 0.
+   */
   rate: number;
   /**
-   * How many new connections a client may open at once after a quiet spell: a whole number.
+   * How many new connections (or requests) a client may open at once after a quiet spell: a
+   * whole number.
    *
    * @default {Math.max(1, Math.ceil(rate))}
    */
@@ -152,14 +156,7 @@ export interface RateLimitOptions {
  * ```
  */
 export function rateLimit(options: RateLimitOptions): Layer<Connection, ConnectionReport> {
-  const { rate, burst, maxClients = 100_000, now } = options;
-  const most = TokenBuckets.MAX_KEYS;
-  if (!Number.isInteger(maxClients) || maxClients < 1 || maxClients > most) {
-    throw new RangeError(
-      `Cannot use maxClients ${maxClients}: expected a whole number from 1 to ${most}`,
-    );
-  }
-  const buckets = new TokenBuckets({ rate, burst, maxKeys: maxClients, now });
+  const buckets = clientBuckets(options);
   return (inner) =>
     function rateLimit(connection: Connection): Promise<ConnectionReport> {
       const client = connection.clientKey;
@@ -167,10 +164,4 @@ export function rateLimit(options: RateLimitOptions): Layer<Connection, Connecti
       const error = new RateLimitedError(client, buckets.rate, buckets.burst);
       return Promise.resolve(connection.end(error));
     };
-}
-
-/** A rate as `COUNT/s`, or as `COUNT/m` below one a second. */
-function formatRate(perSecond: number): string {
-  if (perSecond >= 1) return `${Number(perSecond.toPrecision(6))}/s`;
-  return `${Number((perSecond * 60).toPrecision(6))}/m`;
 }
