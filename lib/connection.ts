@@ -70,6 +70,8 @@ export class Connection {
   upstream: ByteStream | undefined;
   /** The upstream's address, once connected. */
   upstreamAddress: Address | undefined;
+  /** Aborts when its server starts draining: HTTP keep-alive closes at its next pause. */
+  draining: AbortSignal | undefined;
   /** Which peer sent its end of stream first, once one has. */
   firstToFinish: "client" | "upstream" | undefined;
   readonly #startedAt = performance.now();

@@ -34,6 +34,7 @@ import { messageOf } from "./_util.ts";
  * | `tls_handshake` | the client's TLS handshake with a terminating listener failed |
  * | `handshake_timeout` | the client did not finish its PROXY header, ClientHello or TLS handshake in time |
  * | `upstream_tls` | the TLS handshake with the upstream failed |
+ * | `bad_request` | an HTTP request was malformed or over a limit, and got a 4xx answer |
  * | `error` | an unexpected error in a layer: a bug, logged at error level |
  *
  * @example Counting connections by how they ended
@@ -69,6 +70,7 @@ export type CloseReason =
   | "tls_handshake"
   | "handshake_timeout"
   | "upstream_tls"
+  | "bad_request"
   | "error";
 
 /**

@@ -205,6 +205,7 @@ export class Server implements AsyncDisposable {
   #handle(client: Deno.TcpConn): void {
     const connection = new Connection(this.#nextId, client);
     this.#nextId += this.#idStep;
+    connection.draining = this.#stopping.signal;
     this.#open.add(connection);
     try {
       client.setNoDelay(true);

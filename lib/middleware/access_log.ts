@@ -44,6 +44,7 @@ const LEVELS: Record<CloseReason, LogLevel> = {
   fault: "info",
   drained: "info",
   shutdown: "info",
+  bad_request: "info",
   proxy_header: "warning",
   client_hello: "info",
   not_tls: "info",

@@ -1,0 +1,148 @@
+/**
+ * Passing one request on: walk the route's candidates, reuse or open a connection to each, send,
+ * and turn the answer into the client's response, or into the proxy's own 502 or 504.
+ *
+ * @module
+ */
+
+import { formatAddress } from "../../address.ts";
+import { type Balancer, connectUpstream } from "../../connect.ts";
+import type { Connection } from "../../connection.ts";
+import { messageOf } from "../../_util.ts";
+import type { BodyLength } from "../h1/body_source.ts";
+import { formatHead } from "../h1/write_head.ts";
+import type { RequestInfo } from "../request_info.ts";
+import { type Answer, exchange, StaleConnectionError } from "./exchange.ts";
+import { type KeepAlivePool, UpstreamConn } from "./keepalive.ts";
+import { ProxyError } from "./proxy_error.ts";
+import { answerOf } from "./answer.ts";
+import type { Sweeper, Timed } from "../_sweeper.ts";
+
+/** What every request of one proxy shares. */
+export interface Passing {
+  keepAlive: KeepAlivePool;
+  tries: number;
+  connectMs: number;
+  responseMs: number;
+  late: Sweeper;
+  maxHeaderBytes: number;
+}
+
+/** Methods whose request may be sent twice (RFC 9110 9.2.2). */
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
+const DIGITS = /^[0-9]{1,15}$/;
+
+/**
+ * Sends `request` to the first of the balancer's candidates that answers.
+ *
+ * @throws {ProxyError} 502 when none answered, 504 when one was too slow.
+ */
+export async function passOn(
+  request: Request,
+  target: string,
+  balancer: Balancer,
+  info: RequestInfo,
+  upgrade: boolean,
+  passing: Passing,
+): Promise<Response> {
+  const { method, body } = request;
+  const declared = request.headers.get("content-length");
+  const length: BodyLength | null = body === null
+    ? null
+    : declared !== null && DIGITS.test(declared)
+    ? Number(declared)
+    : "chunked";
+  const head = formatHead(
+    `${method} ${target} HTTP/1.1`,
+    request.headers,
+    length,
+    upgrade ? "upgrade" : undefined,
+  );
+  const retryable = body === null && IDEMPOTENT.has(method);
+  // What the pool counts and a drain may abort: this request, not the client's connection.
+  const counted = { abort: (cause: unknown) => info.abort(cause) } as unknown as Connection;
+  const failures: string[] = [];
+  let tries = 0;
+  for (const address of balancer.pick(info.connection)) {
+    if (tries++ >= passing.tries) break;
+    let upstream = upgrade ? undefined : passing.keepAlive.take(address);
+    for (;;) {
+      if (upstream === undefined) {
+        try {
+          const connected = await connectUpstream([address], info.signal, {
+            tries: 1,
+            timeout: passing.connectMs,
+            onFailure: balancer.onConnectFailure?.bind(balancer),
+          });
+          upstream = new UpstreamConn(connected.conn);
+        } catch (error) {
+          if (info.signal.aborted) throw info.signal.reason;
+          failures.push(messageOf(error));
+          break;
+        }
+      }
+      const release = balancer.onConnect?.(address, counted);
+      let answer: Answer;
+      try {
+        answer = await answered(upstream, info, passing, {
+          head,
+          method,
+          body,
+          length,
+          maxHeaderBytes: passing.maxHeaderBytes,
+        });
+      } catch (error) {
+        release?.();
+        upstream.close();
+        if (error instanceof StaleConnectionError && (body === null || error.beforeBody)) {
+          upstream = undefined; // a kept-alive connection the upstream had closed: open another
+          continue;
+        }
+        if (error instanceof ProxyError || info.signal.aborted) throw info.signal.reason ?? error;
+        const why = `The upstream ${formatAddress(address)} failed: ${messageOf(error)}`;
+        if (!retryable) throw new ProxyError(502, why, { cause: error });
+        failures.push(why);
+        break;
+      }
+      const used = upstream;
+      return answerOf(answer, used, upgrade, (reusable) => {
+        release?.();
+        if (reusable) passing.keepAlive.put(address, used);
+        else used.close();
+      });
+    }
+  }
+  const why = failures.length ? `: ${failures.join("; ")}` : "";
+  throw new ProxyError(502, `No upstream answered${why}`);
+}
+
+/** The exchange, cut short by the response timeout (504) or by the request's signal. */
+async function answered(
+  upstream: UpstreamConn,
+  info: RequestInfo,
+  passing: Passing,
+  outgoing: Parameters<typeof exchange>[1],
+): Promise<Answer> {
+  let late = false;
+  const cut = () => upstream.close();
+  const timer: Timed = {
+    expires: 0,
+    fire: () => {
+      late = true;
+      cut();
+    },
+  };
+  passing.late.add(timer);
+  const signal = info.signal;
+  signal.addEventListener("abort", cut);
+  try {
+    return await exchange(upstream, outgoing);
+  } catch (error) {
+    if (!late) throw error;
+    const ms = passing.responseMs;
+    throw new ProxyError(504, `The upstream did not answer within ${ms} ms`, { cause: error });
+  } finally {
+    passing.late.delete(timer);
+    signal.removeEventListener("abort", cut);
+  }
+}
