@@ -147,6 +147,9 @@ async function copySource(
       if (pending) out = prepend(buffer, pending, out);
       await writeAll(sink, out, meter);
     }
+  } catch (error) {
+    source.abandon();
+    throw error;
   } finally {
     sharedBufferPool.give(buffer);
   }

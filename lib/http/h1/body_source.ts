@@ -140,6 +140,11 @@ export class BodySource {
     }
   }
 
+  /** Gives up on the body, as a cancel of its stream does: the connection cannot carry more. */
+  abandon(): void {
+    this.#settle(false);
+  }
+
   /** Whether the whole body has been read. */
   get done(): boolean {
     return this.#done;

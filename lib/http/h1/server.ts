@@ -139,7 +139,7 @@ export function httpServer(
           return connection.end();
         }
         const close = framing.close || served + 1 >= limits.maxRequests ||
-          connection.draining?.aborted === true;
+          body?.error instanceof BodyTooLargeError || connection.draining?.aborted === true;
         let sent;
         try {
           sent = await respond(response, sink, {

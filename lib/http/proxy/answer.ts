@@ -74,8 +74,10 @@ export function answerOf(
 function copyHeaders(head: ResponseHead, headers: Headers): void {
   const { names, values } = head;
   let listed: string[] | undefined;
-  const at = names.indexOf("connection");
-  if (at !== -1) listed = values[at].toLowerCase().split(",").map((name) => name.trim());
+  for (let i = 0; i < names.length; i++) {
+    if (names[i] !== "connection") continue;
+    for (const name of values[i].toLowerCase().split(",")) (listed ??= []).push(name.trim());
+  }
   for (let i = 0; i < names.length; i++) {
     const name = names[i];
     if (HOP_BY_HOP.has(name) || listed?.includes(name)) continue;

@@ -110,9 +110,9 @@ export async function exchange(upstream: UpstreamConn, outgoing: Outgoing): Prom
     return { head, raw, body: undefined, reusable };
   }
   const body = new BodySource(reader, length, { peer: "upstream" });
-  const reusable = length !== "close" && keepsAlive(head)
-    ? Promise.all([sent, body.finished]).then(([a, b]) => a && b)
-    : Promise.resolve(false);
+  // Over only once the body has been read, even when the connection is not kept after it.
+  const keep = length !== "close" && keepsAlive(head);
+  const reusable = Promise.all([sent, body.finished]).then(([a, b]) => keep && a && b);
   return { head, raw, body, reusable };
 }
 
@@ -135,8 +135,9 @@ function responseLength(head: ResponseHead, method: string): BodyLength | null {
 
 /** Whether the upstream keeps the connection open after this response. */
 function keepsAlive(head: ResponseHead): boolean {
-  const at = head.names.indexOf("connection");
-  if (at === -1) return head.minor === 1;
-  const value = head.values[at].toLowerCase();
+  let value = "";
+  for (let i = 0; i < head.names.length; i++) {
+    if (head.names[i] === "connection") value += "," + head.values[i].toLowerCase();
+  }
   return head.minor === 1 ? !value.includes("close") : value.includes("keep-alive");
 }

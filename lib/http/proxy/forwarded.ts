@@ -44,7 +44,8 @@ export function stripHopByHop(headers: Headers, keepUpgrade = false): void {
   if (connection !== null) {
     for (const token of connection.split(",")) {
       const name = token.trim().toLowerCase();
-      if (name !== "" && name !== "upgrade" && name !== "close" && name !== "keep-alive") {
+      // Host is what the request is for: no client may have it dropped.
+      if (name !== "" && name !== "host" && name !== "upgrade" && name !== "close") {
         headers.delete(name);
       }
     }
