@@ -17,16 +17,9 @@ import { upgradeResponse } from "../h1/upgrade.ts";
 import type { Answer } from "./exchange.ts";
 import type { UpstreamConn } from "./keepalive.ts";
 import { ProxyError } from "./proxy_error.ts";
+import { HOP_BY_HOP } from "./forwarded.ts";
 
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-]);
+const HOP = new Set(HOP_BY_HOP);
 
 /**
  * The client's response for an answer.
@@ -80,7 +73,7 @@ function copyHeaders(head: ResponseHead, headers: Headers): void {
   }
   for (let i = 0; i < names.length; i++) {
     const name = names[i];
-    if (HOP_BY_HOP.has(name) || listed?.includes(name)) continue;
+    if (HOP.has(name) || listed?.includes(name)) continue;
     headers.append(name, values[i]);
   }
 }

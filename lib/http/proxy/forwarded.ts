@@ -8,8 +8,8 @@
 import { type Cidr, parseCidr, parseIp } from "../../ip.ts";
 import type { RequestInfo } from "../request_info.ts";
 
-/** Fields that describe one hop (RFC 9110 7.6.1), never passed on. */
-const HOP_BY_HOP = [
+/** Fields that describe one hop (RFC 9110 7.6.1), never passed on, in either direction. */
+export const HOP_BY_HOP: readonly string[] = [
   "connection",
   "keep-alive",
   "proxy-connection",
