@@ -8,6 +8,9 @@
 import type { Layer, Service } from "../service.ts";
 import { RequestInfo } from "./request_info.ts";
 import { upgradeOf } from "./h1/upgrade.ts";
+import { getLogger } from "@logtape/logtape";
+
+const log = getLogger(["minginx", "http"]);
 
 /**
  * A {@linkcode Service} for HTTP: a `Request` in, a promised `Response` out.
@@ -67,8 +70,8 @@ export function serviceFn(
 /**
  * Adapts an {@linkcode HttpService} to a `Deno.serve` handler, as hyper runs a tower service.
  * Each request gets its {@linkcode RequestInfo}: the client's address and whether the listener
- * has TLS. A service that rejects gets a plain 500, with no detail for the client; report the
- * error in a layer. `Deno.serve` itself speaks HTTP/1.1 and, with a certificate, HTTP/2.
+ * has TLS. A service that rejects gets a plain 500, with no detail for the client; the error is
+ * logged (category `minginx.http`, level error). `Deno.serve` itself speaks HTTP/1.1 and, with a certificate, HTTP/2.
  *
  * @param service The service.
  * @returns The handler.
@@ -103,6 +106,11 @@ export function toHandler(
     try {
       response = await service(request);
     } catch (error) {
+      log.error("The service failed on {method} {url}: {error}", {
+        method: request.method,
+        url: request.url,
+        error,
+      });
       info.sent(0, error);
       return new Response("Internal Server Error\n", { status: 500 });
     }

@@ -52,6 +52,11 @@ export const FIELD_VALUE: Uint8Array = (() => {
 /** 1 for the bytes a request target may hold: visible ASCII. */
 export const TARGET: Uint8Array = new Uint8Array(256).fill(1, 0x21, 0x7f);
 
+/** A `Content-Length` value as a number of bytes, or `undefined` if it is absent or not one. */
+export function contentLength(value: string | null): number | undefined {
+  return value !== null && /^[0-9]{1,15}$/.test(value) ? Number(value) : undefined;
+}
+
 /** Carriage return, line feed, space, tab and colon. */
 export const CR = 13, LF = 10, SP = 32, HTAB = 9, COLON = 58;
 

@@ -8,6 +8,7 @@
 
 import { HttpParseError, type RequestHead } from "./head.ts";
 import type { BodyLength } from "./body_source.ts";
+import { contentLength as lengthOf } from "./_bytes.ts";
 
 /** What the server needs to know about a request beyond the `Request`. */
 export interface RequestFraming {
@@ -21,7 +22,6 @@ export interface RequestFraming {
   expectContinue: boolean;
 }
 
-const DIGITS = /^[0-9]{1,15}$/;
 const HOST = /^[A-Za-z0-9._~!$&'()*+,;=%-]*(?::[0-9]*)?$|^\[[0-9A-Fa-f:.]+\](?::[0-9]*)?$/;
 
 /**
@@ -76,10 +76,11 @@ export function frameRequest(head: RequestHead, scheme: string, local: string): 
     }
     length = "chunked";
   } else if (contentLength !== undefined) {
-    if (!DIGITS.test(contentLength)) {
+    const bytes = lengthOf(contentLength);
+    if (bytes === undefined) {
       throw bad(`Cannot parse Content-Length "${contentLength}": expected a number of bytes`);
     }
-    length = Number(contentLength) || null;
+    length = bytes || null;
   }
   if (expect !== undefined && expect !== "100-continue") {
     throw new HttpParseError(417, `Cannot meet Expect "${expect}": expected 100-continue`);

@@ -10,10 +10,9 @@ import type { Meter, Sink } from "../../pipe.ts";
 import type { BodyLength } from "./body_source.ts";
 import { BodyLengthError, writeAll, writeBody } from "./body_sink.ts";
 import { sourceOf } from "./body_source.ts";
+import { contentLength } from "./_bytes.ts";
 import { formatHead, reasonPhrase } from "./write_head.ts";
 
-const DIGITS = /^[0-9]{1,15}$/;
-const encoder = new TextEncoder();
 /** The most bytes of a body read whole to go out with its head. */
 const SMALL = 16 * 1024;
 
@@ -41,8 +40,7 @@ export async function respond(
 ): Promise<Sent> {
   const { status, headers } = response;
   const start = `HTTP/1.1 ${status} ${response.statusText || reasonPhrase(status)}`;
-  const declared = headers.get("content-length");
-  const known = declared !== null && DIGITS.test(declared) ? Number(declared) : undefined;
+  const known = contentLength(headers.get("content-length"));
   const bodiless = status === 204 || status === 304 || status < 200;
   let close = options.close || headers.get("connection")?.toLowerCase() === "close";
   let length: BodyLength | null;
@@ -82,19 +80,4 @@ export async function respond(
   }
   const bytes = await writeBody(body, sink, length!, options.meter, head);
   return { bytes, close };
-}
-
-/**
- * A short plain-text response, such as an error the server answers itself.
- *
- * @param status The status.
- * @param text The body, a sentence ending in a newline.
- * @returns The response.
- */
-export function textResponse(status: number, text: string): Response {
-  const body = encoder.encode(text);
-  return new Response(body, {
-    status,
-    headers: { "content-type": "text/plain; charset=utf-8", "content-length": `${body.length}` },
-  });
 }

@@ -17,12 +17,15 @@ import { BodySource, BodyTooLargeError } from "./body_source.ts";
 import { HttpParseError, parseRequestHead } from "./head.ts";
 import { HttpReader } from "./reader.ts";
 import { frameRequest } from "./request.ts";
-import { respond, textResponse } from "./respond.ts";
+import { respond } from "./respond.ts";
+import { textResponse } from "../_response.ts";
+import { getLogger } from "@logtape/logtape";
 import { upgradeOf } from "./upgrade.ts";
 import { Sweeper, type Timed } from "../_sweeper.ts";
 import { writeAll } from "./body_sink.ts";
 import { HeaderTimeoutError, type HttpServerOptions, limitsOf } from "./limits.ts";
 
+const log = getLogger(["minginx", "http"]);
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
 
 /**
@@ -126,12 +129,17 @@ export function httpServer(
         try {
           response = await service(request);
         } catch (error) {
-          response = textResponse(500, "The server failed to answer this request\n");
+          log.error("The service failed on {method} {url}: {error}", {
+            method: request.method,
+            url: request.url,
+            error,
+          });
+          response = textResponse(500, "The server failed to answer this request");
           info.sent(0, error);
         }
         if (body?.error instanceof BodyTooLargeError) {
           await response.body?.cancel().catch(() => {});
-          response = textResponse(413, `${body.error.message}\n`);
+          response = textResponse(413, body.error.message);
         }
         const upgrade = upgradeOf(response);
         if (upgrade) {
@@ -154,7 +162,7 @@ export function httpServer(
         }
         info.sent(sent.bytes);
         // A body the service left unread is the client's: the connection cannot carry more.
-        if (sent.close || (body !== undefined && !(await settled(body)))) {
+        if (sent.close || (body !== undefined && !body.done)) {
           return connection.end();
         }
       }
@@ -192,11 +200,6 @@ function newRequest(
   }
 }
 
-/** Whether the whole body was read, waiting a moment for a read in flight to end. */
-function settled(body: BodySource): Promise<boolean> {
-  return Promise.race([body.finished, Promise.resolve(false)]);
-}
-
 /** Answers a request that cannot be read with its status, and closes the connection. */
 async function refuse(
   connection: Connection,
@@ -204,7 +207,7 @@ async function refuse(
   error: HttpParseError | BodyTooLargeError,
 ): Promise<ConnectionReport> {
   const status = error instanceof HttpParseError ? error.status : 413;
-  const response = textResponse(status, `${error.message}\n`);
+  const response = textResponse(status, error.message);
   try {
     await respond(response, sink, { head: false, minor: 1, close: true });
   } catch {
@@ -221,7 +224,7 @@ function timedOut(
 ): void {
   const error = new HeaderTimeoutError(ms, partial);
   if (!partial) return connection.abort(error);
-  const response = textResponse(408, `${error.message}\n`);
+  const response = textResponse(408, error.message);
   respond(response, sink, { head: false, minor: 1, close: true })
     .catch(() => {})
     .finally(() => connection.abort(error));

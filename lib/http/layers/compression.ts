@@ -7,7 +7,7 @@
 
 import { checkWhole } from "../../_util.ts";
 import type { HttpLayer } from "../service.ts";
-import { addVary } from "./_response.ts";
+import { addVary } from "../_response.ts";
 
 /**
  * A content coding {@linkcode compression} can produce, as `CompressionStream` names it.

@@ -7,7 +7,7 @@
 
 import { checkWhole } from "../../_util.ts";
 import type { HttpLayer } from "../service.ts";
-import { addVary, withHeaders } from "./_response.ts";
+import { addVary, withHeaders } from "../_response.ts";
 
 /**
  * Options for {@linkcode cors}.

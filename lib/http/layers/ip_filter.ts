@@ -9,7 +9,7 @@
 import { deniedMessage, type IpFilterOptions, IpRules } from "../../ip_rules.ts";
 import { requestInfo } from "../request_info.ts";
 import type { HttpLayer } from "../service.ts";
-import { textResponse } from "./_response.ts";
+import { textResponse } from "../_response.ts";
 
 export type { IpFilterOptions, IpRule } from "../../ip_rules.ts";
 

@@ -10,7 +10,7 @@ import type { RateLimitOptions } from "../../middleware/rate_limit.ts";
 import { clientBuckets, formatRate } from "../../_rate_limit.ts";
 import { requestInfo } from "../request_info.ts";
 import type { HttpLayer } from "../service.ts";
-import { textResponse } from "./_response.ts";
+import { textResponse } from "../_response.ts";
 
 export type { RateLimitOptions } from "../../middleware/rate_limit.ts";
 

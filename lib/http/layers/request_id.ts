@@ -7,7 +7,7 @@
 
 import { RequestInfo, requestInfo } from "../request_info.ts";
 import type { HttpLayer } from "../service.ts";
-import { withHeaders } from "./_response.ts";
+import { withHeaders } from "../_response.ts";
 
 /**
  * Options for {@linkcode requestId}.

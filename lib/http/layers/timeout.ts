@@ -9,7 +9,7 @@ import { formatDuration } from "../../duration.ts";
 import { checkMs } from "../../_util.ts";
 import { requestInfo } from "../request_info.ts";
 import type { HttpLayer } from "../service.ts";
-import { textResponse } from "./_response.ts";
+import { textResponse } from "../_response.ts";
 
 /**
  * Why {@linkcode timeout} answered 504: the inner service had no response within the time. The

@@ -9,6 +9,7 @@
 import { writeAll, writeBody } from "../h1/body_sink.ts";
 import { type BodyLength, BodySource } from "../h1/body_source.ts";
 import { parseResponseHead, type ResponseHead } from "../h1/head.ts";
+import { contentLength } from "../h1/_bytes.ts";
 import type { UpstreamConn } from "./keepalive.ts";
 
 /** The upstream closed a reused connection before answering: the request may go again. */
@@ -126,9 +127,7 @@ function responseLength(head: ResponseHead, method: string): BodyLength | null {
       if (/(?:^|,)\s*chunked\s*$/i.test(values[i])) return "chunked";
       return "close";
     }
-    if (names[i] === "content-length" && /^[0-9]{1,15}$/.test(values[i])) {
-      length = Number(values[i]);
-    }
+    if (names[i] === "content-length") length = contentLength(values[i]) ?? length;
   }
   return length === 0 ? null : length;
 }

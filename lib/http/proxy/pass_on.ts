@@ -11,6 +11,7 @@ import type { Connection } from "../../connection.ts";
 import { messageOf } from "../../_util.ts";
 import type { BodyLength } from "../h1/body_source.ts";
 import { formatHead } from "../h1/write_head.ts";
+import { contentLength } from "../h1/_bytes.ts";
 import type { RequestInfo } from "../request_info.ts";
 import { type Answer, exchange, StaleConnectionError } from "./exchange.ts";
 import { type KeepAlivePool, UpstreamConn } from "./keepalive.ts";
@@ -30,7 +31,6 @@ export interface Passing {
 
 /** Methods whose request may be sent twice (RFC 9110 9.2.2). */
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
-const DIGITS = /^[0-9]{1,15}$/;
 
 /**
  * Sends `request` to the first of the balancer's candidates that answers.
@@ -46,12 +46,9 @@ export async function passOn(
   passing: Passing,
 ): Promise<Response> {
   const { method, body } = request;
-  const declared = request.headers.get("content-length");
   const length: BodyLength | null = body === null
     ? null
-    : declared !== null && DIGITS.test(declared)
-    ? Number(declared)
-    : "chunked";
+    : contentLength(request.headers.get("content-length")) ?? "chunked";
   const head = formatHead(
     `${method} ${target} HTTP/1.1`,
     request.headers,
@@ -98,7 +95,8 @@ export async function passOn(
           upstream = undefined; // a kept-alive connection the upstream had closed: open another
           continue;
         }
-        if (error instanceof ProxyError || info.signal.aborted) throw info.signal.reason ?? error;
+        if (info.signal.aborted) throw info.signal.reason; // given up on: the reason tells why
+        if (error instanceof ProxyError) throw error;
         const why = `The upstream ${formatAddress(address)} failed: ${messageOf(error)}`;
         if (!retryable) throw new ProxyError(502, why, { cause: error });
         failures.push(why);
@@ -140,7 +138,8 @@ async function answered(
   } catch (error) {
     if (!late) throw error;
     const ms = passing.responseMs;
-    throw new ProxyError(504, `The upstream did not answer within ${ms} ms`, { cause: error });
+    const why = `The upstream did not answer within ${ms} ms`;
+    throw new ProxyError(504, why, { cause: error });
   } finally {
     passing.late.delete(timer);
     signal.removeEventListener("abort", cut);

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { textResponse } from "../_response.ts";
+
 /**
  * The proxy's own answer to a request it could not pass on: the status and a sentence that says
  * why. It is what the client gets as a plain-text body, and what a logger sees.
@@ -36,10 +38,6 @@ export class ProxyError extends Error {
 
   /** The plain-text response that tells the client. */
   toResponse(): Response {
-    const body = new TextEncoder().encode(`${this.message}\n`);
-    return new Response(body, {
-      status: this.status,
-      headers: { "content-type": "text/plain; charset=utf-8", "content-length": `${body.length}` },
-    });
+    return textResponse(this.status, this.message);
   }
 }

@@ -1,5 +1,6 @@
 /**
- * Private helpers of the HTTP layers: the plain-text answer a layer gives on its own, and a
+ * Private helpers of the HTTP code: the plain-text answer a layer, the server or the proxy gives on
+ * its own, and a
  * response's headers changed without touching the original (whose headers may be immutable, as a
  * `fetch` response's are).
  *
@@ -26,10 +27,14 @@
  * ```
  */
 export function textResponse(status: number, message: string, headers?: HeadersInit): Response {
-  const response = new Response(`${message}\n`, { status, headers });
+  const body = encoder.encode(`${message}\n`);
+  const response = new Response(body, { status, headers });
   response.headers.set("content-type", "text/plain; charset=utf-8");
+  response.headers.set("content-length", `${body.length}`); // so it goes out with its head
   return response;
 }
+
+const encoder = new TextEncoder();
 
 /**
  * A new response with the same status, body and headers, the headers then changed by `edit`.
