@@ -6,6 +6,7 @@
 
 import { parseDuration } from "../../duration.ts";
 import type { FaultOptions } from "../faults.ts";
+import { bytesIn } from "../../size.ts";
 
 type Kind = "duration" | "size" | "count" | "rate" | "flag" | "probability";
 
@@ -35,17 +36,6 @@ const KEY_LIST =
   "latency, jitter, bandwidth, slice, slice-delay, reset-after-bytes, reset-after, " +
   "blackhole or probability";
 const FAULT_LIST = "latency, jitter, bandwidth, slice, reset-after-bytes, reset-after or blackhole";
-const UNIT_BYTES: Record<string, number> = {
-  "": 1,
-  b: 1,
-  kb: 1e3,
-  mb: 1e6,
-  gb: 1e9,
-  kib: 2 ** 10,
-  mib: 2 ** 20,
-  gib: 2 ** 30,
-};
-const SIZE = /^([0-9]+(?:\.[0-9]+)?)(b|kb|mb|gb|kib|mib|gib)?$/i;
 const PROBABILITY = /^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$/;
 
 /**
@@ -157,7 +147,7 @@ function valueOf(kind: Kind, key: string, value: string, where: string): number 
       return probability;
     }
     case "rate": {
-      const rate = bytesOf(SIZE.exec(value.replace(/\/s$/i, ""))); // a RATE is a SIZE a second
+      const rate = bytesIn(value.replace(/\/s$/i, "")); // a RATE is a SIZE a second
       if (rate === undefined) {
         throw fail("bytes per second such as 1048576, 512KB/s, 1MB/s or 1MiB/s");
       }
@@ -165,17 +155,10 @@ function valueOf(kind: Kind, key: string, value: string, where: string): number 
       return rate;
     }
     default: {
-      const size = bytesOf(SIZE.exec(value));
+      const size = bytesIn(value);
       if (size === undefined) throw fail("a size in bytes such as 100, 64KB or 1MiB");
       if (kind === "size" && size < 1) throw fail("a size of at least 1 byte, such as 100");
       return size;
     }
   }
-}
-
-/** The whole bytes a matched SIZE stands for, rounded; undefined if it is no match. */
-function bytesOf(match: RegExpExecArray | null): number | undefined {
-  if (match === null) return undefined;
-  const bytes = Math.round(Number(match[1]) * UNIT_BYTES[(match[2] ?? "").toLowerCase()]);
-  return Number.isSafeInteger(bytes) ? bytes : undefined;
 }
