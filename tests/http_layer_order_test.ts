@@ -50,22 +50,25 @@ async function send(service: HttpService, count = 1, headers: Record<string, str
   return statuses;
 }
 
-Deno.test("logger() outside timeout() logs the 504; inside, a line with status 0 that says why", async () => {
+Deno.test("logger() outside timeout() logs the 504; inside, the 504 sent and why the service lost it", async () => {
   await captureLogs(async (records) => {
     assert.deepEqual(await send(stack([logger(), timeout(50)], stuck)), [504]);
     assert.deepEqual(await send(stack([timeout(50), logger()], stuck)), [504]);
     assert.deepEqual(await send(stack([timeout(50), logger()], refusing)), [504]);
     const [outside, inside, rejected] = recordsOf(records);
     assert.equal(rejected.level, "warning"); // not the error of a service that threw
-    assert.equal(rejected.properties.status, 0);
+    assert.equal(rejected.properties.status, 504);
     assert.equal(rejected.properties.error, "The upstream did not answer within 50ms");
     assert.equal(outside.level, "warning");
     assert.equal(outside.properties.status, 504);
     assert.equal(outside.properties.bytes, "The upstream did not answer within 50ms\n".length);
     assert.equal(inside.level, "warning");
-    assert.equal(inside.properties.status, 0);
+    assert.equal(inside.properties.status, 504);
     // The inner service answered once aborted, too late: the line says why it was given up on.
-    assert.match(textOf(inside), /^GET \/ 0 40B \d+ms: The upstream did not answer within 50ms$/);
+    assert.match(
+      textOf(inside),
+      /^GET \/ 504 40B \d+ms: The upstream did not answer within 50ms$/,
+    );
   });
 });
 

@@ -35,8 +35,11 @@ export interface RequestInfoInit {
   signal?: AbortSignal;
 }
 
-/** Told once the response has been sent, or has failed: bytes of body sent, and why it failed. */
-export type SentListener = (bytes: number, error?: unknown) => void;
+/**
+ * Told once the response has been sent, or has failed: bytes of body sent, why it failed, and
+ * the response the server sent (which a layer outside may have put in place of another).
+ */
+export type SentListener = (bytes: number, error?: unknown, response?: Response) => void;
 
 /**
  * The server's side of one request. {@linkcode RequestInfo.prototype.signal} is what the inner
@@ -102,6 +105,15 @@ export class RequestInfo {
   }
 
   /**
+   * Why the request was given up on (the reason of {@linkcode RequestInfo.prototype.signal}),
+   * or undefined while it was not; reading it makes no signal.
+   */
+  get abortReason(): unknown {
+    const signal = this.#signal ?? this.#outer;
+    return signal?.aborted ? signal.reason : undefined;
+  }
+
+  /**
    * Gives up on the request: aborts {@linkcode RequestInfo.prototype.signal} with `reason`,
    * unless it has aborted already.
    *
@@ -133,12 +145,13 @@ export class RequestInfo {
    *
    * @param bytes Bytes of body sent.
    * @param error Why sending failed, if it did.
+   * @param response The response sent, if one was.
    */
-  sent(bytes: number, error?: unknown): void {
+  sent(bytes: number, error?: unknown, response?: Response): void {
     const listeners = this.#sent;
     if (!listeners) return;
     this.#sent = [];
-    for (const listener of listeners) listener(bytes, error);
+    for (const listener of listeners) listener(bytes, error, response);
   }
 }
 

@@ -111,14 +111,16 @@ export function toHandler(
         url: request.url,
         error,
       });
-      info.sent(0, error);
-      return new Response("Internal Server Error\n", { status: 500 });
+      const failed = new Response("Internal Server Error\n", { status: 500 });
+      info.sent(0, error, failed);
+      return failed;
     }
     if (upgradeOf(response)) {
-      info.sent(0);
-      return new Response("Upgrades need minginx's own HTTP/1.1 server (httpServer)\n", {
+      const refused = new Response("Upgrades need minginx's own HTTP/1.1 server (httpServer)\n", {
         status: 501,
       });
+      info.sent(0, undefined, refused);
+      return refused;
     }
     return info.watched ? counted(response, info) : response;
   };
@@ -128,7 +130,7 @@ export function toHandler(
 function counted(response: Response, info: RequestInfo): Response {
   const body = response.body;
   if (body === null) {
-    info.sent(0);
+    info.sent(0, undefined, response);
     return response;
   }
   let bytes = 0;
@@ -137,8 +139,8 @@ function counted(response: Response, info: RequestInfo): Response {
       bytes += chunk.byteLength;
       controller.enqueue(chunk);
     },
-    flush: () => info.sent(bytes),
-    cancel: (reason) => info.sent(bytes, reason),
+    flush: () => info.sent(bytes, undefined, response),
+    cancel: (reason) => info.sent(bytes, reason, response),
   });
   const { status, statusText, headers } = response;
   return new Response(body.pipeThrough(counter), { status, statusText, headers });

@@ -135,7 +135,7 @@ export function httpServer(
             error,
           });
           response = textResponse(500, "The server failed to answer this request");
-          info.sent(0, error);
+          info.sent(0, error, response);
         }
         if (body?.error instanceof BodyTooLargeError) {
           await response.body?.cancel().catch(() => {});
@@ -157,10 +157,10 @@ export function httpServer(
             meter: connection.down,
           });
         } catch (error) {
-          info.sent(0, error);
+          info.sent(0, error, response);
           throw error;
         }
-        info.sent(sent.bytes);
+        info.sent(sent.bytes, undefined, response);
         // A body the service left unread is the client's: the connection cannot carry more.
         if (sent.close || (body !== undefined && !body.done)) {
           return connection.end();

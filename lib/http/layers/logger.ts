@@ -39,7 +39,7 @@ interface RequestLogProperties {
   method: string;
   /** The request's path and query, as the client sent them. */
   path: string;
-  /** The response's status; 500 if the inner service threw, 0 if it had not answered. */
+  /** The status sent; 500 if the inner service threw, 0 if no response was sent. */
   status: number;
   /** Bytes of response body sent. */
   bytes: number;
@@ -63,9 +63,8 @@ const EARLY = "A layer outside the logger answered before the inner service did"
  * request's `X-Request-Id`: put `requestId()` outside the logger to have it) and `error` (why the
  * inner service or the sending failed, else undefined). The level is `error` if the inner
  * service threw (status 500, as the server answers), `warning` for any other 5xx, and `info`
- * else. When a layer outside the logger answered first (a timeout's 504), the line has status 0
- * and the reason the request was given up on, at `warning`: put the logger outside the timeout
- * to log the 504 itself. A request that no server serves (a test calling the service) is not
+ * else. When a layer outside the logger answered first (a timeout's 504), the line has the status
+ * sent and the reason the request was given up on, at `warning`. A request that no server serves (a test calling the service) is not
  * logged.
  *
  * Like all of minginx, it prints nothing until the application configures LogTape.
@@ -114,13 +113,12 @@ export function logger(options: LoggerOptions = {}): HttpLayer {
       const info = requestInfo(request);
       let response: Response | undefined; // the inner service's answer
       let threw = false;
-      info.onSent((bytes, error) => {
-        // The answer was sent unless a layer outside answered first (a timeout's 504): then it
-        // came late, if at all, and the server never read its body.
-        const sent = response !== undefined && (response.body === null || response.body.locked);
-        const early = !sent && !threw;
-        const why = error ?? (early ? (info.signal.reason ?? EARLY) : undefined);
-        const status = sent ? response!.status : threw ? 500 : 0;
+      info.onSent((bytes, error, sent) => {
+        // A layer outside may answer before the inner service does (a timeout's 504): then the
+        // inner answer comes late, if at all, and the status is the one sent instead.
+        const early = response === undefined && !threw;
+        const why = error ?? info.abortReason ?? (early ? EARLY : undefined);
+        const status = sent?.status ?? (threw ? 500 : response?.status ?? 0);
         const url = new URL(request.url);
         const properties = {
           client: formatAddress(info.client),
@@ -132,7 +130,11 @@ export function logger(options: LoggerOptions = {}): HttpLayer {
           requestId: request.headers.get("x-request-id") ?? undefined,
           error: why === undefined ? undefined : messageOf(why),
         } satisfies RequestLogProperties;
-        const level: LogLevel = threw ? "error" : early || status >= 500 ? "warning" : "info";
+        const level: LogLevel = threw
+          ? "error"
+          : why !== undefined || status >= 500
+          ? "warning"
+          : "info";
         log[level](LINES[why === undefined ? 0 : 1], properties);
       });
       try {
