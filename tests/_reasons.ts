@@ -165,8 +165,11 @@ export function assertRecord(record: JsonRecord, want: Expected, since: number):
   if (want.error) assert.match(p.error as string, want.error, `error: ${context}`);
   assert.equal(p.serverName, want.serverName, context);
   assert.equal(p.alpn, want.alpn, context);
-  // The message is the access line, with its values as JSON.
-  let line = `${JSON.stringify(p.client)} -> ${JSON.stringify(p.upstream)} "${p.reason}" ` +
+  // The message is the access line, with its values as JSON; "-> UPSTREAM" only with one or SNI.
+  const to = p.upstream === null && p.serverName === undefined
+    ? ""
+    : ` -> ${JSON.stringify(p.upstream)}`;
+  let line = `${JSON.stringify(p.client)}${to} "${p.reason}" ` +
     `up=${p.bytesUp}B down=${p.bytesDown}B ${duration}ms`;
   if (p.serverName !== undefined) line += ` sni=${JSON.stringify(p.serverName)}`;
   if (p.error !== undefined) line += `: ${JSON.stringify(p.error)}`;

@@ -54,10 +54,17 @@ const LEVELS: Record<CloseReason, LogLevel> = {
   error: "error",
 };
 
-const LINE = "{client} -> {upstream} {reason} up={bytesUp}B down={bytesDown}B {durationMs}ms";
-// The lines with a TLS server name, with and without an error: four templates, none built per line.
+const COUNTS = "{reason} up={bytesUp}B down={bytesDown}B {durationMs}ms";
+const LINE = `{client} -> {upstream} ${COUNTS}`;
+// The lines with a TLS server name, and without an upstream (turned away, or HTTP mode's, whose
+// requests each have their own), with and without an error: templates none built per line.
 const SNI_LINE = `${LINE} sni={serverName}`;
-const LINES = [[LINE, `${LINE}: {error}`], [SNI_LINE, `${SNI_LINE}: {error}`]] as const;
+const ALONE_LINE = `{client} ${COUNTS}`;
+const LINES = [
+  [LINE, `${LINE}: {error}`],
+  [SNI_LINE, `${SNI_LINE}: {error}`],
+  [ALONE_LINE, `${ALONE_LINE}: {error}`],
+] as const;
 
 /**
  * The Logger layer: when a connection ends, logs its report as one line whose properties are the
@@ -109,8 +116,8 @@ export function accessLog(options: AccessLogOptions = {}): Layer<Connection, Con
       const level = LEVELS[report.reason] ?? "error";
       // end() makes the report once and never changes it: the log record can hold it, no copy.
       const properties = report as unknown as Record<string, unknown>;
-      const line =
-        LINES[report.serverName === undefined ? 0 : 1][report.error === undefined ? 0 : 1];
+      const kind = report.serverName !== undefined ? 1 : report.upstream === null ? 2 : 0;
+      const line = LINES[kind][report.error === undefined ? 0 : 1];
       logger[level](line, properties);
       return report;
     };
