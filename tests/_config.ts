@@ -91,6 +91,16 @@ export const WEB: ServerConfig = {
   handshakeTimeout: 10_000,
   sni: [],
   acceptProxy: [],
+  mode: "tcp",
+  routes: [],
+  trustedProxies: [],
+  forwarded: "x-forwarded",
+  maxHeaderSize: 32_768,
+  maxBodySize: 0,
+  headerTimeout: 30_000,
+  keepAliveTimeout: 60_000,
+  responseTimeout: 60_000,
+  upstreamKeepalive: 32,
 };
 
 /** The smallest valid config, with one server; `server` adds to or overrides its fields. */

@@ -58,6 +58,18 @@ const VALID: [string, unknown][] = [
   ],
   ["close at once", minimal({ onUpstreamRemoved: { action: "close" }, access: [], faults: [] })],
   ["a send/expect check", minimal({ healthCheck: { check: "send=PING\\r\\n,expect=+PONG" } })],
+  [
+    "HTTP mode with routes and sizes",
+    minimal({
+      mode: "http",
+      routes: [
+        { host: "*.Example.com", upstreams: ["10.0.0.2:80"] },
+        { path: "/api", upstreams: ["10.0.0.3:80"], healthCheck: { check: "http:/healthz" } },
+      ],
+      maxHeaderSize: 8192,
+      maxBodySize: "1.5MiB",
+    }),
+  ],
 ];
 
 /** Mistakes in shape alone: each breaks the schema as well as the validator. */
@@ -79,6 +91,10 @@ const STRUCTURAL: [string, unknown][] = [
   ["weight too high", minimal({ upstreams: [{ address: "10.0.0.1:80", weight: 1001 }] })],
   ["access rule with both actions", minimal({ access: [{ allow: "all", deny: "all" }] })],
   ["bad duration text", minimal({ idleTimeout: "10 minutes" })],
+  ["bad mode", minimal({ mode: "udp" })],
+  ["unknown route key", minimal({ mode: "http", routes: [{ prefix: "/", upstreams: ["a:1"] }] })],
+  ["route without upstreams", minimal({ mode: "http", routes: [{ path: "/api" }] })],
+  ["size with a space", minimal({ mode: "http", maxBodySize: "1 MiB" })],
 ];
 
 Deno.test("schema.json compiles in ajv's strict mode", () => {
@@ -130,8 +146,23 @@ Deno.test("schema.json lists the balancing algorithms and removal actions the va
   assert.deepEqual(server.onUpstreamRemoved.properties!.action.enum, ["drain", "close"]);
 });
 
+/** The server keys that need `"mode": "http"`, and so a base config in HTTP mode. */
+const HTTP_ONLY = [
+  ...["routes", "trustedProxies", "forwarded", "maxHeaderSize", "maxBodySize", "headerTimeout"],
+  ...["keepAliveTimeout", "responseTimeout", "upstreamKeepalive"],
+];
+
 Deno.test("schema.json's defaults are the validator's", () => {
-  const base = () =>
+  const http = () =>
+    minimal({
+      mode: "http",
+      routes: [{
+        host: "a.test",
+        upstreams: [{ address: "10.0.0.3:80" }],
+        healthCheck: { check: "tcp" },
+      }],
+    });
+  const tcp = () =>
     minimal({
       upstreams: [{ address: "10.0.0.1:80" }],
       healthCheck: { check: "tcp" },
@@ -147,6 +178,7 @@ Deno.test("schema.json's defaults are the validator's", () => {
   walk(SCHEMA, "", (node, place) => {
     for (const [key, child] of Object.entries(node.properties!)) {
       if (!("default" in child)) continue;
+      const base = place.startsWith("servers[].routes") || HTTP_ONLY.includes(key) ? http : tcp;
       const withDefault = base();
       const without = base();
       const parents = [withDefault, without].map((config) =>

@@ -48,7 +48,7 @@ Deno.test("main.ts check accepts examples/minginx.jsonc once its TLS files exist
       `--allow-read=${path},${fixtures}`,
     ]);
     assert.equal(code, 0, stderr);
-    assert.ok(stdout.startsWith(`${path} is valid: 4 servers, drain timeout 1m\n`), stdout);
+    assert.ok(stdout.startsWith(`${path} is valid: 5 servers, drain timeout 1m\n`), stdout);
     assert.match(
       stdout,
       /terminates TLS with .*a\.test\.crt, .*a\.test\.crt, ALPN h2,http\/1\.1\n/,
@@ -97,12 +97,13 @@ Deno.test("main.ts check loads the certificates: a key that is not one fails, ex
 Deno.test("examples/minginx.jsonc validates with every optional section present", () => {
   const config = validateConfig(parseJsonc(text, EXAMPLE));
   assert.equal(config.drainTimeout, 60_000);
-  const [web, db, https, router] = config.servers;
+  const [web, db, https, router, www] = config.servers;
   assert.deepEqual(config.servers.map(({ name }) => name), [
     "web",
     "postgres-staging",
     "https",
     "sni-router",
+    "www",
   ]);
   assert.equal(web.listen.length, 2);
   assert.deepEqual(web.upstreams.map(({ weight, backup }) => [weight, backup]), [
@@ -138,6 +139,28 @@ Deno.test("examples/minginx.jsonc validates with every optional section present"
     ["*.example.com", 2],
   ]);
   assert.equal(router.sniFallback?.length, 1);
+  assert.equal(www.mode, "http");
+  assert.deepEqual(
+    www.routes.map(({ host, path, upstreams, balance, healthCheck }) => [
+      host,
+      path,
+      upstreams.length,
+      balance,
+      healthCheck,
+    ]),
+    [
+      ["api.example.com", "/v2", 2, "least-conn", "http:/healthz,status=200"],
+      ["*.example.com", "/", 1, undefined, undefined],
+      [undefined, "/static", 1, undefined, undefined],
+    ],
+  );
+  assert.equal(www.routes[0].health?.interval, 5_000);
+  assert.deepEqual(www.trustedProxies, ["10.0.4.0/24"]);
+  assert.deepEqual(
+    [www.maxHeaderSize, www.maxBodySize, www.headerTimeout, www.keepAliveTimeout],
+    [32_768, 100 * 2 ** 20, 10_000, 75_000],
+  );
+  assert.deepEqual([www.responseTimeout, www.upstreamKeepalive], [30_000, 64]);
   assert.equal(router.sendProxy, 2);
 });
 

@@ -10,6 +10,7 @@ import { type Address, parseAddress } from "../address.ts";
 import { isLoopback } from "../ip.ts";
 import { parseDuration } from "../duration.ts";
 import { EDGE_FLAGS, type EdgeFlags, parseEdgeFlags } from "./edge_flags.ts";
+import { HTTP_FLAGS, type HttpFlags, parseHttpFlags, tcpOnly } from "./http_flags.ts";
 import { LAYER_FLAGS, type LayerFlags, parseLayerFlags } from "./layer_flags.ts";
 import { parsePoolFlags, POOL_FLAGS, type PoolFlags } from "./pool_flags.ts";
 
@@ -30,7 +31,7 @@ export const LOG_LEVELS = ["debug", "info", "warning", "error"] as const;
 export const LOG_FORMATS = ["pretty", "json"] as const;
 
 /** Everything the command line says, with defaults filled in. */
-export interface CliOptions extends LayerFlags, PoolFlags, EdgeFlags {
+export interface CliOptions extends LayerFlags, PoolFlags, EdgeFlags, HttpFlags {
   /** Where to listen. */
   listen: Address;
   /** Idle timeout in milliseconds; 0 for none. */
@@ -105,8 +106,7 @@ export function parseCliArgs(args: string[]): CliOptions {
         : { accessLog: accessLogFlag(values["access-log"]) }),
       workers: workersFlag(values.workers),
       ...adminFlags(values.admin, values["admin-token"]),
-      ...parseLayerFlags(values, tokens),
-      ...parseEdgeFlags(values),
+      ...edgeAndHttpFlags(values, parseLayerFlags(values, tokens)),
       config: values.config,
       watch: values.watch ?? false,
       given: [...new Set(tokens.flatMap((token) => token.kind === "option" ? [token.name] : []))],
@@ -135,6 +135,7 @@ function parseFlags(args: string[]) {
         ...LAYER_FLAGS,
         ...POOL_FLAGS,
         ...EDGE_FLAGS,
+        ...HTTP_FLAGS,
         listen: { type: "string", short: "l" },
         "idle-timeout": { type: "string" },
         "drain-timeout": { type: "string" },
@@ -170,6 +171,20 @@ function describeParseError(error: unknown): string {
       : `Option "${long}" takes no value: expected "${long}" alone`;
   }
   return message;
+}
+
+/** The layer, edge and HTTP flags, which must go together: HTTP mode cannot use them all. */
+function edgeAndHttpFlags(
+  values: Parameters<typeof parseEdgeFlags>[0],
+  layers: LayerFlags,
+): LayerFlags & EdgeFlags & HttpFlags {
+  const edge = parseEdgeFlags(values);
+  const http = parseHttpFlags(values);
+  const [conflict] = http.mode === "http" ? tcpOnly({ ...edge, ...layers }) : [];
+  if (conflict) {
+    throw new UsageError(`Option ${conflict.flag} does not go with --mode http: ${conflict.why}`);
+  }
+  return { ...layers, ...edge, ...http };
 }
 
 function durationFlag(

@@ -10,6 +10,7 @@ import type { Config, ServerConfig } from "../config/config.ts";
 import { parseConfig } from "../config/parse_config.ts";
 import { formatDuration } from "../duration.ts";
 import { type CliOptions, UsageError } from "./args.ts";
+import { tcpOnly } from "./http_flags.ts";
 
 /**
  * Reads and validates a config file.
@@ -73,6 +74,16 @@ const SERVER_FLAGS: Record<string, [keyof ServerConfig, string?]> = {
   "sni-fallback": ["sniFallback"],
   "send-proxy": ["sendProxy"],
   "accept-proxy": ["acceptProxy"],
+  mode: ["mode"],
+  route: ["routes"],
+  "trusted-proxy": ["trustedProxies"],
+  forwarded: ["forwarded"],
+  "max-header-size": ["maxHeaderSize"],
+  "max-body-size": ["maxBodySize"],
+  "header-timeout": ["headerTimeout"],
+  "keep-alive-timeout": ["keepAliveTimeout"],
+  "response-timeout": ["responseTimeout"],
+  "upstream-keepalive": ["upstreamKeepalive"],
 };
 
 /**
@@ -122,6 +133,12 @@ export function withFlags(config: Config, options: CliOptions): Config {
   }
   // --upstream gives the discovery sources too: dns:, srv: and file: are upstreams there.
   if (flags.includes("upstream")) server.discover = options.discover;
+  const [conflict] = server.mode === "http" ? tcpOnly(server as unknown as ServerConfig) : [];
+  if (conflict) {
+    throw new UsageError(
+      `Option --mode http does not go with "${conflict.key}" in ${options.config}: ${conflict.why}`,
+    );
+  }
   return { ...config, servers: [server as unknown as ServerConfig] };
 }
 
@@ -178,6 +195,9 @@ export function describeConfig(file: string, config: Config): string {
     );
     for (const { name, upstreams } of server.sni) lines.push(`    SNI ${name}: ${list(upstreams)}`);
     if (server.sniFallback) lines.push(`    not TLS: ${list(server.sniFallback)}`);
+    for (const { host, path, upstreams } of server.routes) {
+      lines.push(`    HTTP ${host ?? "any host"} ${path}: ${list(upstreams)}`);
+    }
   }
   return lines.join("\n") + "\n";
 }
@@ -185,6 +205,13 @@ export function describeConfig(file: string, config: Config): string {
 /** What a server does at its edges, a line each: TLS and the PROXY protocol. */
 function edgeLines(server: ServerConfig): string[] {
   const lines: string[] = [];
+  if (server.mode === "http") {
+    lines.push(
+      `HTTP mode: requests no route takes go to the pool above; forwarding fields ` +
+        `${server.forwarded}` +
+        (server.trustedProxies.length ? `, trusted from ${server.trustedProxies.join(", ")}` : ""),
+    );
+  }
   if (server.acceptProxy.length) {
     lines.push(`PROXY headers from ${server.acceptProxy.join(", ")}; others are refused`);
   }

@@ -7,11 +7,13 @@
 import { formatDuration } from "../duration.ts";
 import { DEFAULTS, LOG_LEVELS } from "./args.ts";
 import { EDGE_DEFAULTS } from "./edge_flags.ts";
+import { HTTP_DEFAULTS as H } from "./http_flags.ts";
 import { DEFAULT_QUEUE_TIMEOUT_MS } from "./layer_flags.ts";
 import { POOL_DEFAULTS as P } from "./pool_flags.ts";
 import { ALGORITHMS } from "../balance/algorithms.ts";
 
 const ms = formatDuration;
+const kib = (bytes: number) => `${bytes / 1024}KiB`;
 
 /**
  * The `--help` text.
@@ -20,7 +22,7 @@ const ms = formatDuration;
  * @returns The text, ending in a newline.
  */
 export function helpText(version: string): string {
-  return `minginx ${version}: a TCP reverse proxy and load balancer
+  return `minginx ${version}: a TCP and HTTP reverse proxy and load balancer
 
 Usage: deno run --allow-net=LISTEN,UPSTREAM[,UPSTREAM...] main.ts [options]
        deno run --allow-net=LISTEN,UPSTREAM,... --allow-read=FILE main.ts --config FILE [options]
@@ -125,6 +127,30 @@ TLS and the PROXY protocol (see README.md):
                                   handshake, and TLS to an upstream may take
                                   (default: ${ms(EDGE_DEFAULTS.handshakeTimeout)})
 
+HTTP mode (see README.md): read HTTP/1.1 requests and proxy each, over kept-alive upstream
+connections; --connect-tries and --connect-timeout apply to each request:
+      --mode tcp|http             Forward bytes (tcp), or proxy HTTP requests (default: tcp)
+      --route [HOST][/PATH]=HOST:PORT
+                                  Send requests for HOST (example.com, or *.example.com for the
+                                  names under it) and PATH (a prefix) to a pool of their own;
+                                  repeat it. The longest path of the most specific host wins;
+                                  requests no route takes go to --upstream
+      --trusted-proxy CIDR        Keep and add to the X-Forwarded-* or Forwarded fields of
+                                  peers in this block; others' are replaced. Repeat it
+      --forwarded STYLE           x-forwarded, forwarded (RFC 7239), both or none
+                                  (default: ${H.forwarded})
+      --max-header-size SIZE      Larger request heads get 431 (default: ${kib(H.maxHeaderSize)})
+      --max-body-size SIZE        Larger request bodies get 413; 0 = no limit (default: ${H.maxBodySize})
+      --header-timeout DURATION   Time a request head may take to arrive; then 408
+                                  (default: ${ms(H.headerTimeout)})
+      --keep-alive-timeout DURATION
+                                  Time a client connection may wait between requests
+                                  (default: ${ms(H.keepAliveTimeout)})
+      --response-timeout DURATION Time an upstream may take to answer; then 504
+                                  (default: ${ms(H.responseTimeout)})
+      --upstream-keepalive N      Idle connections kept per upstream; 0 = none
+                                  (default: ${H.upstreamKeepalive})
+
 Config file (see README.md, schema.json and examples/minginx.jsonc):
   -c, --config FILE               Run every server FILE describes (JSONC); needs
                                   --allow-read=FILE. With one server in FILE, the options above
@@ -152,6 +178,7 @@ Commands:
 
 HOST:PORT takes a hostname, an IPv4 address, or an IPv6 address in brackets: [::1]:8081.
 DURATION is a number and a unit (ms, s, m, h), or several: 500ms, 5s, 10m, 1h30m.
+SIZE is a number of bytes, optionally with a unit: KB, MB, GB, KiB, MiB, GiB.
 --allow-net needs exactly the listen address and every upstream, written as given here;
 to resolve a hostname upstream itself and try each of its addresses, minginx also needs the
 name alone and those addresses (without them, Deno connects to the name's first address).

@@ -22,7 +22,7 @@ import type { ServerConfig } from "../config/config.ts";
 export function netNeeds(
   servers: readonly (
     & Pick<ServerConfig, "listen" | "upstreams">
-    & Partial<Pick<ServerConfig, "sni" | "sniFallback" | "resolver">>
+    & Partial<Pick<ServerConfig, "sni" | "sniFallback" | "resolver" | "routes">>
   )[],
   admin?: Address,
 ): NetNeed[] {
@@ -35,8 +35,13 @@ export function netNeeds(
     const key = resolver && formatAddress(resolver);
     if (key && !needs.has(key)) needs.set(key, { address: resolver, role: "resolver" });
   }
-  for (const { upstreams, sni = [], sniFallback = [] } of servers) {
-    const all = [...upstreams, ...sni.flatMap((route) => route.upstreams), ...sniFallback];
+  for (const { upstreams, sni = [], sniFallback = [], routes = [] } of servers) {
+    const all = [
+      ...upstreams,
+      ...sni.flatMap((route) => route.upstreams),
+      ...sniFallback,
+      ...routes.flatMap((route) => route.upstreams),
+    ];
     for (const { address } of all) {
       const key = formatAddress(address);
       if (!needs.has(key)) needs.set(key, { address, role: "upstream" });

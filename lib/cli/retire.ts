@@ -13,7 +13,8 @@ import type { Stack } from "./stack.ts";
 const log = getLogger(["minginx", "reload"]);
 
 /**
- * Lets an old stack go: its discovery and its pools' health checks stop, and the connections on
+ * Lets an old stack go: its discovery and its pools' health checks stop, its idle kept-alive
+ * upstream connections (HTTP mode) close, and the connections on
  * upstreams that the new stack's pools no longer have (the default, an SNI route, the fallback;
  * listed or discovered) are drained or closed as its settings say.
  */
@@ -22,6 +23,7 @@ export function retire(
   replacement: { settings: ServerConfig; stack: Stack } | undefined,
 ): void {
   old.stack.stopDiscovery();
+  old.stack.closeIdle?.();
   // The new pools hold every upstream the new settings list, and the sets discovery had found.
   const kept = new Set(
     (replacement?.stack.pools ?? []).flatMap((pool) => pool.upstreams.map(({ name }) => name)),

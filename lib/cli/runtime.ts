@@ -163,9 +163,10 @@ export class Runtime {
     Promise.all(servers.map((server) => server.shutdown(drainTimeout)))
       .then(() =>
         Promise.all(
-          [...this.#running.values()].flatMap(({ stack }) =>
-            stack.pools.map((pool) => pool.close())
-          ),
+          [...this.#running.values()].flatMap(({ stack }) => [
+            ...stack.pools.map((pool) => pool.close()),
+            stack.closeIdle?.(),
+          ]),
         )
       )
       .then(() => this.#finished.resolve());
@@ -212,6 +213,7 @@ export class Runtime {
       for (const server of opened.values()) server.shutdown(0);
       for (const { stack } of stacks.values()) {
         stack.stopDiscovery();
+        stack.closeIdle?.();
         for (const pool of stack.pools) {
           this.admin?.metrics.forget(pool);
           pool.close();

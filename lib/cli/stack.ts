@@ -24,9 +24,11 @@ import { terminateTls } from "../tls/terminate.ts";
 import type { EdgeFlags } from "./edge_flags.ts";
 import { type LayerFlags, type LayerReuse, optionalLayers } from "./layer_flags.ts";
 import { connectFromFlags, type PoolFlags, poolFromFlags } from "./pool_flags.ts";
+import type { HttpFlags } from "./http_flags.ts";
+import { httpBottom } from "./http_stack.ts";
 
 /** What one server's stack is made from: plain data, the same from flags and from a file. */
-export type StackSettings = LayerFlags & PoolFlags & EdgeFlags & {
+export type StackSettings = LayerFlags & PoolFlags & EdgeFlags & HttpFlags & {
   /** The server's name, which names its pools. */
   name: string;
   /** Close a connection after this long with nothing moving, in milliseconds; 0 for never. */
@@ -65,7 +67,8 @@ export interface Stack {
   pool: Pool;
   /**
    * Every pool: the default (named after the server), then those of the SNI routes
-   * (`SERVER/sni/NAME`) and the fallback (`SERVER/fallback`).
+   * (`SERVER/sni/NAME`) and the fallback (`SERVER/fallback`), or of the HTTP routes
+   * (`SERVER/route/HOST/PATH`, with `*` for any host).
    */
   pools: Pool[];
   /**
@@ -75,6 +78,11 @@ export interface Stack {
   reloadCertificates?: () => void;
   /** Stops following the default pool's discovery sources; the pool keeps what it has. */
   stopDiscovery: () => void;
+  /**
+   * In HTTP mode, closes the upstream connections kept alive between requests: the idle ones at
+   * once, those in use once their request ends.
+   */
+  closeIdle?: () => Promise<void>;
 }
 
 /**
@@ -101,27 +109,35 @@ export function buildStack(settings: StackSettings, options: StackOptions = {}):
   }
   for (const layer of limits) builder = builder.layer(layer);
   let reloadCertificates: Stack["reloadCertificates"];
+  const http = settings.mode === "http";
   if (settings.tls.length > 0) {
     const certificates = new TlsCertificates(readCertificateFiles(settings.tls));
     reloadCertificates = () => certificates.replace(readCertificateFiles(settings.tls));
-    builder = builder.layer(
-      terminateTls({ certificates, alpn: settings.tlsAlpn, timeout: handshakeTimeout }),
-    );
+    // HTTP mode's server speaks HTTP/1.1 only, so it offers no other protocol.
+    const alpn = http ? ["http/1.1"] : settings.tlsAlpn;
+    builder = builder.layer(terminateTls({ certificates, alpn, timeout: handshakeTimeout }));
   }
-  builder = builder.layer(
-    timeout({ connect: settings.connectDeadline, idle: settings.idleTimeout }),
-  );
+  // In HTTP mode, connects are per request, under the proxy's own timeouts.
+  const connect = http ? 0 : settings.connectDeadline;
+  builder = builder.layer(timeout({ connect, idle: settings.idleTimeout }));
   if (faults) builder = builder.layer(faults);
   const forwarding = forwardOptions(settings);
   const pools: Pool[] = [];
-  const forwardTo = (upstreams: PoolFlags["upstreams"], name: string) => {
-    const pool = poolFromFlags({ ...settings, upstreams }, name);
+  const balancer = (flags: PoolFlags, name: string) => {
+    const pool = poolFromFlags(flags, name);
     pools.push(pool);
-    return forward({ ...forwarding, balancer: metrics ? metrics.balancer(pool) : pool });
+    return metrics ? metrics.balancer(pool) : pool;
   };
-  const main = forwardTo(settings.upstreams, settings.name);
+  const forwardTo = (upstreams: PoolFlags["upstreams"], name: string) =>
+    forward({ ...forwarding, balancer: balancer({ ...settings, upstreams }, name) });
+  const fallback = balancer(settings, settings.name);
   const stopDiscovery = followSources(pools[0], settings, options.seeds);
   const stack = { pool: pools[0], pools, reloadCertificates, stopDiscovery };
+  if (http) {
+    const bottom = httpBottom(settings, balancer, fallback);
+    return { service: builder.service(bottom.service), ...stack, closeIdle: bottom.close };
+  }
+  const main = forward({ ...forwarding, balancer: fallback });
   if (settings.sni.length === 0) return { service: builder.service(main), ...stack };
   const routes = Object.fromEntries(
     settings.sni.map(({ name, upstreams }) => [

@@ -97,7 +97,15 @@ function sniOf(c: Checker, value: unknown, path: string): EdgeFlags["sni"] | und
   return routes;
 }
 
-function cidrsOf(c: Checker, value: unknown, path: string): string[] {
+/**
+ * Reads a list of CIDR blocks, as `--accept-proxy` reads each.
+ *
+ * @param c Where mistakes go.
+ * @param value The list.
+ * @param path Its path.
+ * @returns The blocks that are right, as text.
+ */
+export function cidrsOf(c: Checker, value: unknown, path: string): string[] {
   const cidr = c.parsed(parseCidr, CIDR);
   return (c.list("CIDR", true)(value, path) ?? []).flatMap((item, i) => {
     const block = cidr(item, join(path, i));

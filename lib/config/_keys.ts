@@ -59,6 +59,16 @@ export const CONFIG_KEYS = {
       "handshakeTimeout",
       "upstreamTls",
       "sendProxy",
+      "mode",
+      "routes",
+      "trustedProxies",
+      "forwarded",
+      "maxHeaderSize",
+      "maxBodySize",
+      "headerTimeout",
+      "keepAliveTimeout",
+      "responseTimeout",
+      "upstreamKeepalive",
     ],
     required: ["listen", "upstreams"],
   },
@@ -77,6 +87,18 @@ export const CONFIG_KEYS = {
   "servers[].tls": { keys: ["certificates", "alpn"], required: ["certificates"] },
   "servers[].tls.certificates[]": { keys: ["cert", "key"], required: ["cert", "key"] },
   "servers[].upstreamTls": { keys: ["ca", "serverName", "alpn"], required: [] },
+  "servers[].routes[]": {
+    keys: ["host", "path", "upstreams", "balance", "healthCheck"],
+    required: ["upstreams"],
+  },
+  "servers[].routes[].upstreams[]": {
+    keys: ["address", "weight", "backup"],
+    required: ["address"],
+  },
+  "servers[].routes[].healthCheck": {
+    keys: ["check", "interval", "timeout", "rise", "fall"],
+    required: ["check"],
+  },
 } as const satisfies Record<string, Keys>;
 
 /** Where an object sits in a config file, as {@linkcode CONFIG_KEYS} names it. */

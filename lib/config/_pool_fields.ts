@@ -112,8 +112,22 @@ export function upstreamsOf(
   return upstreams;
 }
 
-function healthOf(c: Checker, value: unknown, path: string) {
-  const read = c.reader(c.object("servers[].healthCheck")(value, path) ?? {}, path);
+/**
+ * Reads a health check object: the check as `--health-check` writes it, and its timing.
+ *
+ * @param c Where mistakes go.
+ * @param value The object.
+ * @param path Its path.
+ * @param place Where it sits: a server's, or an HTTP route's.
+ * @returns The check, and its timing with defaults.
+ */
+export function healthOf(
+  c: Checker,
+  value: unknown,
+  path: string,
+  place: "servers[].healthCheck" | "servers[].routes[].healthCheck" = "servers[].healthCheck",
+): Pick<PoolFlags, "healthCheck" | "health"> {
+  const read = c.reader(c.object(place)(value, path) ?? {}, path);
   const check = (text: string, label: string) => (parseHealthCheck(text, label), text);
   const d = POOL_DEFAULTS.health;
   return {

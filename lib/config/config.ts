@@ -8,6 +8,7 @@
 import type { Address } from "../address.ts";
 import type { LOG_FORMATS, LOG_LEVELS } from "../cli/args.ts";
 import type { EdgeFlags } from "../cli/edge_flags.ts";
+import type { HttpFlags } from "../cli/http_flags.ts";
 import type { LayerFlags } from "../cli/layer_flags.ts";
 import type { PoolFlags } from "../cli/pool_flags.ts";
 
@@ -54,7 +55,7 @@ export interface UpstreamRemoval {
  * assert.deepEqual(web.onUpstreamRemoved, { action: "drain", after: 0 });
  * ```
  */
-export interface ServerConfig extends LayerFlags, PoolFlags, EdgeFlags {
+export interface ServerConfig extends LayerFlags, PoolFlags, EdgeFlags, HttpFlags {
   /** Its name in logs and reloads; `server-<index>` unless the file gives one. */
   name: string;
   /** Where it listens: one address or more. */

@@ -12,6 +12,7 @@ import { Checker, join } from "./_fields.ts";
 import { layersOf } from "./_layer_fields.ts";
 import { poolOf } from "./_pool_fields.ts";
 import { edgeOf } from "./_edge_fields.ts";
+import { httpOf } from "./_http_fields.ts";
 import { type Config, ConfigError, type ServerConfig, type UpstreamRemoval } from "./config.ts";
 
 const REMOVAL_ACTIONS: UpstreamRemoval["action"][] = ["drain", "close"];
@@ -103,13 +104,20 @@ function serverOf(c: Checker, value: unknown, path: string, index: number, seen:
   else if (Object.hasOwn(server, "name")) {
     c.add(join(path, "name"), `"${name}" is already used by ${first}: expected each name once`);
   } else c.add(path, `its name "${name}" is already used by ${first}: expected each name once`);
+  // Read in the order of the keys, so the mistakes come in that order too.
+  const listen = read("listen", (v, p) => listenOf(c, v, p, seen.listen), []);
+  const idleTimeout = read("idleTimeout", c.duration(), DEFAULTS.idleTimeout);
+  const pool = poolOf(c, server, path);
+  const layers = layersOf(c, server, path);
+  const edge = edgeOf(c, server, path);
   return {
     name,
-    listen: read("listen", (v, p) => listenOf(c, v, p, seen.listen), []),
-    idleTimeout: read("idleTimeout", c.duration(), DEFAULTS.idleTimeout),
-    ...poolOf(c, server, path),
-    ...layersOf(c, server, path),
-    ...edgeOf(c, server, path),
+    listen,
+    idleTimeout,
+    ...pool,
+    ...layers,
+    ...edge,
+    ...httpOf(c, server, path, { ...edge, faults: layers.faults }),
     onUpstreamRemoved: read("onUpstreamRemoved", (v, p) => removalOf(c, v, p), {
       action: "drain",
       after: 0,

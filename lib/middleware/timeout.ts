@@ -77,7 +77,9 @@ export interface TimeoutOptions {
   connect?: number;
   /**
    * Time with no byte forwarded in either direction after which the connection is closed. It is
-   * checked at a tenth of its length, so a connection closes between 1x and 1.2x of it.
+   * checked at a tenth of its length, so a connection closes between 1x and 1.2x of it. It counts
+   * from the upstream's connect, or from accept when there is no connect timeout: then the
+   * service below may be one that answers by itself, such as an HTTP server.
    *
    * @default {600000}
    */
@@ -119,6 +121,7 @@ export function timeout(options: TimeoutOptions = {}): Layer<Connection, Connect
   return (inner) =>
     async function timeout(connection: Connection): Promise<ConnectionReport> {
       let done = false;
+      if (!connecting) idle?.watch(connection, { since: performance.now(), moved: 0 });
       connecting?.watch(connection, { since: performance.now(), moved: 0 });
       connection.connected.then(() => {
         connecting?.unwatch(connection);

@@ -36,6 +36,17 @@ export interface RouteMatch {
 const HOST = /^(?:\*\.)?[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?$|^\[[0-9a-f:.]+\]$/;
 
 /**
+ * Whether a route may name this host: a DNS name, optionally after `*.`, or an IP address (in
+ * brackets for IPv6).
+ *
+ * @param host The host, in lower case.
+ * @returns Whether it may.
+ */
+export function isRouteHost(host: string): boolean {
+  return HOST.test(host);
+}
+
+/**
  * Routes requests to targets, by host and then path. Hosts are tried most specific first (the
  * exact host, then wildcards from the longest), then routes without a host; within them, the
  * longest matching path prefix wins. So a more specific host takes a request only for the paths
@@ -64,7 +75,7 @@ export class Router<T> {
         continue;
       }
       const host = match.host.toLowerCase();
-      if (!HOST.test(host)) {
+      if (!isRouteHost(host)) {
         throw new TypeError(
           `Cannot use route host "${match.host}": expected a host such as example.com or *.example.com`,
         );
