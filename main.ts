@@ -22,12 +22,10 @@ import {
 import { reloadCertificates } from "./lib/cli/proxy.ts";
 import { Runtime } from "./lib/cli/runtime.ts";
 import { metricsFor, onMainThread } from "./lib/cli/on_main_thread.ts";
-import { startAdmin } from "./lib/cli/admin.ts";
 import type { AdminServer } from "./lib/admin/server.ts";
 import type { Proxies } from "./lib/cli/proxies.ts";
 import { WorkerGroup } from "./lib/cli/workers.ts";
 import { Shutdown, SIGNALS } from "./lib/cli/shutdown.ts";
-import { COMMANDS } from "./lib/cli/commands.ts";
 import { configFromFlags, loadConfig, withFlags } from "./lib/cli/config_file.ts";
 import { ConfigProxies, portZero } from "./lib/cli/config_run.ts";
 import { fileNeeds, netNeeds } from "./lib/cli/permissions.ts";
@@ -49,8 +47,12 @@ export interface MainHooks {
  */
 export async function main(args: string[], hooks: MainHooks = {}): Promise<number> {
   const startedAt = new Date();
-  const command = COMMANDS[args[0]];
-  if (command) return await command(args.slice(1));
+  // The commands, the admin API and TLS load only when used: a plain proxy stays small.
+  if (args[0] !== undefined && !args[0].startsWith("-")) {
+    const { COMMANDS } = await import("./lib/cli/commands.ts");
+    const command = COMMANDS[args[0]];
+    if (command) return await command(args.slice(1));
+  }
   let options;
   try {
     options = parseCliArgs(args);
@@ -165,6 +167,7 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
   let admin: AdminServer | undefined;
   if (options.admin) {
     try {
+      const { startAdmin } = await import("./lib/cli/admin.ts");
       admin = startAdmin(options.admin, options.adminToken, proxies, {
         version: denoJson.version,
         workers: options.workers,

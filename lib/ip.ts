@@ -130,6 +130,26 @@ const V4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 const GROUP = /^[0-9a-f]{1,4}$/i;
 
 /**
+ * Whether a text is an IP address, IPv4 or IPv6 (with a zone or not), rather than a hostname.
+ *
+ * @param text The text.
+ * @returns Whether it is.
+ *
+ * @example Addresses and names
+ * ```ts
+ * import { isIpAddress } from "./ip.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(isIpAddress("10.0.0.1"), true);
+ * assert.equal(isIpAddress("fe80::1%eth0"), true);
+ * assert.equal(isIpAddress("db.internal"), false);
+ * ```
+ */
+export function isIpAddress(text: string): boolean {
+  return parseIp(text) !== undefined;
+}
+
+/**
  * Parses an IPv4 or IPv6 address into 16 bytes, an IPv4 address in its IPv4-mapped form
  * (`::ffff:a.b.c.d`). Parse a client's address once to test it against several blocks. The zone
  * of a link-local IPv6 address (`fe80::1%eth0`) is left out: no block names one.

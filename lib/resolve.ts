@@ -4,8 +4,7 @@
  * @module
  */
 
-import { lookup } from "node:dns/promises";
-import { isIP } from "node:net";
+import { isIpAddress } from "./ip.ts";
 import { checkWhole, messageOf } from "./_util.ts";
 import { ConnectionError } from "./report.ts";
 
@@ -123,7 +122,7 @@ export class Resolver {
    * @throws {ResolveError} If the name does not resolve, or resolves to nothing.
    */
   resolve(hostname: string): Promise<string[]> | string[] {
-    if (isIP(hostname) !== 0) return [hostname];
+    if (isIpAddress(hostname)) return [hostname];
     const now = performance.now();
     const cached = this.#cache.get(hostname);
     if (cached && cached.expires > now) return cached.addresses;
@@ -152,6 +151,8 @@ export class Resolver {
 async function systemLookup(hostname: string): Promise<string[]> {
   const { state } = await Deno.permissions.query({ name: "net", host: hostname });
   if (state !== "granted") return [hostname];
+  // Loaded on the first name, so a proxy of IP addresses never loads Node's DNS module.
+  const { lookup } = await import("node:dns/promises");
   const answers = await lookup(hostname, { all: true });
   return answers.map(({ address }) => address);
 }

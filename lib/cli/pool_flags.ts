@@ -6,6 +6,7 @@
  * @module
  */
 
+import { isIpAddress } from "../ip.ts";
 import { type Address, parseAddress } from "../address.ts";
 import { type AlgorithmName, ALGORITHMS } from "../balance/algorithms.ts";
 import type { ConnectOptions } from "../connect.ts";
@@ -16,7 +17,6 @@ import { Pool } from "../pool/pool.ts";
 import { parseUpstream, type UpstreamSpec } from "../pool/upstream.ts";
 import { Resolver } from "../resolve.ts";
 import { parseSource, type SourceSpec } from "../discovery/source.ts";
-import { isIP } from "node:net";
 
 /** What the pool's flags say. Every field is plain data. */
 export interface PoolFlags {
@@ -204,7 +204,7 @@ export function parseResolver(text: string, label = "--resolver"): Address {
   } catch {
     throw new TypeError(expected);
   }
-  if (!isIP(address.hostname)) throw new TypeError(expected);
+  if (!isIpAddress(address.hostname)) throw new TypeError(expected);
   return address;
 }
 

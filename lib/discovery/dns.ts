@@ -5,7 +5,7 @@
  * @module
  */
 
-import { isIP } from "node:net";
+import { isIpAddress } from "../ip.ts";
 import { messageOf } from "../_util.ts";
 import { type DiscoveredUpstream, type Discovery, poll } from "./discovery.ts";
 
@@ -121,7 +121,7 @@ export async function resolveAddresses(
   nameServer?: NameServer,
   signal?: AbortSignal,
 ): Promise<string[]> {
-  if (isIP(hostname)) return [hostname];
+  if (isIpAddress(hostname)) return [hostname];
   const ask = (type: "A" | "AAAA") =>
     Deno.resolveDns(hostname, type, { nameServer, signal: queryLimit(signal) });
   const answers = await Promise.allSettled([ask("A"), ask("AAAA")]);
