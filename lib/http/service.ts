@@ -71,7 +71,11 @@ export function serviceFn(
  * Adapts an {@linkcode HttpService} to a `Deno.serve` handler, as hyper runs a tower service.
  * Each request gets its {@linkcode RequestInfo}: the client's address and whether the listener
  * has TLS. A service that rejects gets a plain 500, with no detail for the client; the error is
- * logged (category `minginx.http`, level error). `Deno.serve` itself speaks HTTP/1.1 and, with a certificate, HTTP/2.
+ * logged (category `minginx.http`, level error).
+ *
+ * With a certificate (`cert` and `key` in its options), `Deno.serve` offers HTTP/2 (`h2`, agreed
+ * on by ALPN) and HTTP/1.1 over TLS, so a service served this way, with all its layers, answers
+ * HTTP/2 clients as well as HTTP/1.1 ones. minginx's own `httpServer()` speaks HTTP/1.1 only.
  *
  * @param service The service.
  * @returns The handler.

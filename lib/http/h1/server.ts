@@ -1,7 +1,8 @@
 /**
  * minginx's HTTP/1.1 server: the service at the bottom of a TCP stack that reads requests from a
  * connection (plain, or the plaintext side of a TLS session) and answers each through an
- * {@linkcode HttpService}, keeping the connection alive between them.
+ * {@linkcode HttpService}, keeping the connection alive between them. It speaks HTTP/1.1 only:
+ * for HTTP/2, serve the service with `Deno.serve` and a certificate through `toHandler()`.
  *
  * @module
  */
@@ -33,7 +34,9 @@ const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
  * `service`, with the limits an HTTP server needs: on the size of a head (431), on the size of a
  * body (413), and on the time to receive a head (408). A request body streams to the service as
  * it arrives; a response body streams to the client. A response of the upgrade kind (see
- * {@linkcode upgradeResponse}) takes the connection over.
+ * {@linkcode upgradeResponse}) takes the connection over. It speaks HTTP/1.1 only, so do not
+ * offer `h2` by ALPN in front of it; for HTTP/2, serve the service through `toHandler()` with
+ * `Deno.serve` and a certificate.
  *
  * @param service Answers each request.
  * @param options The limits.
