@@ -45,7 +45,7 @@ export async function describeEnvironment(
     const line = await firstLine("haproxy", ["-v"]);
     env.HAProxy = line?.match(/version (\S+)/)?.[1] ?? "unknown";
   }
-  if (workloads.includes("http") || workloads.includes("connect")) {
+  if ((["http", "connect", "http-mode"] as const).some((w) => workloads.includes(w))) {
     const wrk = await firstLine("wrk", ["-v"]);
     env.wrk = wrk?.match(/wrk (\S+)/)?.[1] ?? "unknown";
   }

@@ -8,7 +8,7 @@
 
 import { noiseNote, percent, type RunCpu } from "./meter.ts";
 import type { Target } from "./proxies.ts";
-import { measureUnderWrk, type WrkLoadOptions } from "./wrk_load.ts";
+import { measureUnderWrk, type StartTarget, type WrkLoadOptions } from "./wrk_load.ts";
 
 /** How the keep-alive workload runs. */
 export type KeepAliveOptions = WrkLoadOptions;
@@ -91,6 +91,8 @@ export function machineLoad(cpu: RunCpu, count: number): MachineLoad {
  * @param target Which proxy, or `direct`.
  * @param options The upstream, the load, and the CPUs.
  * @param progress Receives a line for each step.
+ * @param start Starts the target: the TCP proxies unless said otherwise (the HTTP-mode workload
+ *   starts HTTP proxies).
  * @returns The figures.
  * @throws {Error} If the warm-up completes no request or reports errors.
  */
@@ -98,9 +100,11 @@ export async function measureKeepAlive(
   target: Target,
   options: KeepAliveOptions,
   progress: (line: string) => void,
+  start?: StartTarget,
 ): Promise<KeepAliveResult> {
   const { run, cpu, perRequestUs } = await measureUnderWrk(target, options, {
     describe: `${options.connections} connections`,
+    start,
   }, progress);
   const result: KeepAliveResult = {
     target,

@@ -1,7 +1,8 @@
 /**
  * The benchmark: `deno task bench [options]` (see `--help`). Measures minginx against nginx's
- * stream proxy, HAProxy in TCP mode and a direct connection in one run, prints a Markdown
- * report, and writes it with the raw figures to `bench/results/latest.md` and `latest.json`.
+ * stream proxy, HAProxy in TCP mode and a direct connection in one run, and minginx's HTTP mode
+ * against nginx's HTTP proxy, prints a Markdown report, and writes it with the raw figures to
+ * `bench/results/latest.md` and `latest.json`.
  *
  * @module
  */
@@ -9,13 +10,15 @@
 import { measureBulk } from "./bulk_throughput.ts";
 import { measureConnectRate } from "./connect_rate.ts";
 import { describeEnvironment } from "./environment.ts";
-import { measureKeepAlive } from "./http_keepalive.ts";
+import { type KeepAliveResult, measureKeepAlive } from "./http_keepalive.ts";
+import { measureHttpModeRounds } from "./http_mode.ts";
 import { measureIdleMemory } from "./idle_memory.ts";
 import { freePort } from "./net.ts";
 import { type BenchOptions, HELP, parseOptions, type Workload } from "./options.ts";
 import { initClockTicks, openFileLimit } from "./proc.ts";
 import { type Target, unavailableReason } from "./proxies.ts";
 import { type BenchReport, renderMarkdown, writeReport } from "./report.ts";
+import { summarizeHttpMode } from "./report_http_mode.ts";
 import { summarizeTls } from "./report_tls.ts";
 import { cleanupAll, hasProgram } from "./resources.ts";
 import { type Failure, measureRounds } from "./rounds.ts";
@@ -34,6 +37,7 @@ const GENERATORS: Partial<Record<Workload, { programs: string[]; name: string }>
   http: { programs: ["wrk"], name: "the keep-alive HTTP workload" },
   connect: { programs: ["wrk"], name: "the new-connection workload" },
   tls: { programs: ["wrk", "openssl"], name: "the TLS workload" },
+  "http-mode": { programs: ["wrk"], name: "the HTTP-mode workload" },
   bulk: { programs: ["iperf3"], name: "the bulk workload" },
 };
 
@@ -127,7 +131,8 @@ export async function runBenchmark(options: BenchOptions): Promise<number> {
   let keepAlive: BenchReport["keepAlive"] = [];
   let connect: BenchReport["connect"] = [];
   let tls: TlsResult[] = [];
-  if ((["http", "connect", "tls"] as const).some((w) => workloads.includes(w))) {
+  let httpMode: KeepAliveResult[] = [];
+  if ((["http", "connect", "tls", "http-mode"] as const).some((w) => workloads.includes(w))) {
     const upstreamPort = freePort();
     progress(`Starting the HTTP responder on CPU ${CLIENT_CPUS}`);
     const responder = await startHttpResponder(upstreamPort, CLIENT_CPUS);
@@ -148,6 +153,12 @@ export async function runBenchmark(options: BenchOptions): Promise<number> {
       }
       if (workloads.includes("tls")) {
         tls = await measureTlsRounds(rounds("TLS", "tls"), { upstreamPort, ...wrkLoad });
+      }
+      if (workloads.includes("http-mode")) {
+        httpMode = await measureHttpModeRounds(rounds("HTTP mode", "http-mode"), {
+          upstreamPort,
+          ...wrkLoad,
+        });
       }
     } finally {
       await responder.stop();
@@ -202,6 +213,7 @@ export async function runBenchmark(options: BenchOptions): Promise<number> {
     ...measurements,
     summary: summarize(measurements, options),
     tls: { runs: tls, summary: summarizeTls(tls) },
+    httpMode: { runs: httpMode, summary: summarizeHttpMode(httpMode) },
   };
   console.log(`\n${renderMarkdown(report)}`);
   for (const path of await writeReport(outDir, report)) progress(`Wrote ${path}`);

@@ -56,18 +56,21 @@ export function isMinginx(target: Target): target is MinginxTarget {
 }
 
 /**
- * Starts minginx on one core: `-l` and `-u` with warnings only, plus the variant's flags.
+ * Starts minginx on one core: `-l` and `-u` with warnings only, plus the variant's flags, and
+ * `--mode http` for the HTTP-mode workload.
  *
  * @param target Which minginx.
  * @param port The port to listen on.
- * @param options The upstream and the CPUs.
+ * @param options The upstream, the CPUs, and the mode (`tcp`, the default, adds no flag).
  * @param adminPort Where `minginx-metrics` serves its admin API; ignored by the others.
  * @returns The running process.
  */
 export function startMinginx(
   target: MinginxTarget,
   port: number,
-  { upstreamPort, cpus }: Pick<ProxyOptions, "upstreamPort" | "cpus">,
+  { upstreamPort, cpus, mode = "tcp" }: Pick<ProxyOptions, "upstreamPort" | "cpus"> & {
+    mode?: "tcp" | "http";
+  },
   adminPort?: number,
 ): Child {
   const listen = `${HOST}:${port}`;
@@ -83,6 +86,7 @@ export function startMinginx(
     upstream,
     "--log-level",
     "warning",
+    ...(mode === "http" ? ["--mode", "http"] : []),
     ...(target === "minginx-layers" ? LAYER_ARGS : []),
     ...admin.flatMap((address) => [ADMIN_FLAG, address]),
   ], { cwd: REPO, cpus });

@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { type Target, TARGETS } from "./proxies.ts";
 
 /** The workloads the benchmark can run, in the order they run. */
-export const WORKLOADS = ["http", "connect", "tls", "bulk", "idle"] as const;
+export const WORKLOADS = ["http", "connect", "tls", "http-mode", "bulk", "idle"] as const;
 /** One of {@linkcode WORKLOADS}. */
 export type Workload = typeof WORKLOADS[number];
 
@@ -50,9 +50,10 @@ const QUICK = { duration: "2s", warmup: "1s", bulk: "1s", idle: "500", settle: "
 export const HELP = `Usage: deno task bench [options]
 
 Measures minginx against nginx (stream), HAProxy (mode tcp) and a direct connection, in one run,
-and two variants against bare minginx, each run next to it in every round: minginx-layers
-(five layers that never touch bytes) and minginx-metrics (the admin API on, so metrics are
-counted, and its /metrics scraped once a second by the benchmark).
+minginx --mode http against nginx's HTTP proxy (the http-mode workload), and two variants
+against bare minginx, each run next to it in every round: minginx-layers (five layers that
+never touch bytes) and minginx-metrics (the admin API on, so metrics are counted, and its
+/metrics scraped once a second by the benchmark).
 Proxies are pinned to CPU 0; wrk, iperf3 and the upstream servers to CPU 1.
 
 Workloads:
@@ -62,6 +63,10 @@ Workloads:
   tls      minginx and nginx terminating TLS (one certificate made with openssl): full
            handshakes/s (openssl s_time -new) and proxy CPU per handshake, then keep-alive
            HTTPS through wrk: proxy CPU per request
+  http-mode
+           Keep-alive HTTP requests through wrk, the proxies parsing them: minginx with
+           --mode http against nginx's HTTP proxy (proxy_pass, upstream keepalive 32) and a
+           direct connection: requests/s, latency, proxy CPU per request, minginx / nginx
   bulk     iperf3 one way, the other way, and both at once: Gbit/s per direction, proxy CPU
            seconds per GiB moved
   idle     Connections held open: proxy memory per connection
@@ -69,7 +74,7 @@ A workload whose load generator (wrk, iperf3, openssl) is not installed is skipp
 message, and so is a proxy that is not installed.
 
 Options:
-  --quick               A smoke test of every workload and target in about 90 s, judging
+  --quick               A smoke test of every workload and target in about 100 s, judging
                         nothing: the defaults become --duration ${QUICK.duration} --warmup ${QUICK.warmup}
                         --bulk-duration ${QUICK.bulk} --idle ${QUICK.idle} --settle ${QUICK.settle}
                         and no bulk warm-up (flags given still win). minginx-metrics

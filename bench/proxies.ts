@@ -177,10 +177,40 @@ export async function startNginxStream(
   directives: string,
 ): Promise<Child> {
   const module = await nginxStreamModule();
+  return startNginxWith(
+    dir,
+    options,
+    `stream {
+  server {
+    ${directives}
+    proxy_pass ${HOST}:${options.upstreamPort};
+    proxy_timeout 10m;
+  }
+}`,
+    module ? `load_module ${module};\n` : "",
+  );
+}
+
+/**
+ * Starts nginx on one core, one worker process, its pid and error log in `dir`, with room for
+ * `maxSockets` connections, and the given top-level block (`stream { ... }`, `http { ... }`).
+ *
+ * @param dir The temporary directory for the config, pid and logs.
+ * @param options The CPUs, and how many sockets to allow.
+ * @param block The configuration after the `events` block.
+ * @param head Lines before everything else, such as a `load_module`; each ending in a newline.
+ * @returns The running nginx.
+ */
+export async function startNginxWith(
+  dir: string,
+  options: Pick<ProxyOptions, "maxSockets" | "cpus">,
+  block: string,
+  head = "",
+): Promise<Child> {
   const config = `${dir}/nginx.conf`;
   await Deno.writeTextFile(
     config,
-    `${module ? `load_module ${module};\n` : ""}daemon off;
+    `${head}daemon off;
 master_process on;
 worker_processes 1;
 pid ${dir}/nginx.pid;
@@ -189,13 +219,7 @@ worker_rlimit_nofile ${options.maxSockets + 100};
 events {
   worker_connections ${options.maxSockets + 100};
 }
-stream {
-  server {
-    ${directives}
-    proxy_pass ${HOST}:${options.upstreamPort};
-    proxy_timeout 10m;
-  }
-}
+${block}
 `,
   );
   return spawn("nginx", "nginx", ["-p", dir, "-e", `${dir}/error.log`, "-c", config], {

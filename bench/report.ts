@@ -12,6 +12,7 @@ import type { IdleResult } from "./idle_memory.ts";
 import type { BenchOptions, Workload } from "./options.ts";
 import type { Target } from "./proxies.ts";
 import { figuresSection, minginxSection, targetsSection } from "./report_comparison.ts";
+import { httpModeSection, type HttpModeSummary } from "./report_http_mode.ts";
 import { tlsSection, type TlsSummary } from "./report_tls.ts";
 import { layerStackSection, metricsSection } from "./report_variants.ts";
 import { bulkSection, connectSection, idleSection, keepAliveSection } from "./report_workloads.ts";
@@ -47,12 +48,17 @@ export interface BenchReport {
   summary: Summary;
   /** Every TLS run (minginx and nginx terminating TLS), and their medians and ratios. */
   tls: { runs: TlsResult[]; summary: TlsSummary };
+  /**
+   * Every http-mode run (minginx with `--mode http`, nginx's HTTP proxy, direct), and their
+   * medians and ratios.
+   */
+  httpMode: { runs: KeepAliveResult[]; summary: HttpModeSummary };
 }
 
 /**
- * Renders the report as Markdown: the setup, one table per workload, every figure against
- * nginx and direct, minginx against the others, the costs of the layer stack and of metrics,
- * and the targets. With several rounds each figure is `median (min–max)`.
+ * Renders the report as Markdown: the setup, one table per workload (tls's and http-mode's
+ * with minginx over nginx), every figure against nginx and direct, minginx against the others,
+ * the costs of the layer stack and of metrics, and the targets. With several rounds each figure is `median (min–max)`.
  *
  * @param report The report.
  * @returns The Markdown text.
@@ -86,6 +92,7 @@ export function renderMarkdown(report: BenchReport): string {
     ...keepAliveSection(report),
     ...connectSection(report),
     ...tlsSection(report),
+    ...httpModeSection(report),
     ...bulkSection(report),
     ...idleSection(report),
     ...figuresSection(report),

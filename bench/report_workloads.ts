@@ -8,10 +8,10 @@
 import { cell, fmt, share } from "./format.ts";
 import { DIRECTION_NAMES, DIRECTIONS } from "./iperf3.ts";
 import { NOISE_CORES } from "./meter.ts";
-import { TARGETS } from "./proxies.ts";
+import { type Target, TARGETS } from "./proxies.ts";
 import type { BenchReport } from "./report.ts";
 import type { Spread } from "./stats.ts";
-import type { RunCount } from "./summary.ts";
+import type { KeepAliveSummary, RunCount } from "./summary.ts";
 
 // Above this share of its core busy, the load generator may be what limits the rate.
 const GENERATOR_BUSY = 0.95;
@@ -23,9 +23,8 @@ const GENERATOR_BUSY = 0.95;
  * @returns Markdown lines; none if the workload did not run.
  */
 export function keepAliveSection({ options, summary }: BenchReport): string[] {
-  const targets = TARGETS.filter((t) => summary.keepAlive[t]);
-  if (targets.length === 0) return [];
-  const lines = [
+  if (!TARGETS.some((t) => summary.keepAlive[t])) return [];
+  return [
     `## Keep-alive HTTP: wrk -t1 -c${options.connections} -d${options.durationSeconds}s ` +
     `${warmup(options.warmupSeconds)}, 13-byte responses`,
     "",
@@ -34,12 +33,27 @@ export function keepAliveSection({ options, summary }: BenchReport): string[] {
     "proxy's core per request: the kernel moving loopback packets, charged to no process. " +
     "wrk and the HTTP responder share the other core.",
     "",
+    ...keepAliveTable(summary.keepAlive),
+  ];
+}
+
+/**
+ * The table of a keep-alive workload (http, http-mode), one row per target, and the notes under
+ * it on noisy runs and a saturated load generator.
+ *
+ * @param byTarget The workload's figures by target.
+ * @returns Markdown lines; none if no target has figures.
+ */
+export function keepAliveTable(byTarget: Partial<Record<Target, KeepAliveSummary>>): string[] {
+  const targets = TARGETS.filter((t) => byTarget[t]);
+  if (targets.length === 0) return [];
+  const lines = [
     "| target | requests/s | p50 latency | p99 latency | proxy CPU per request | " +
     "of it in the kernel | proxy core busy | softirq per request | wrk core busy |",
     "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
   ];
   for (const target of targets) {
-    const s = summary.keepAlive[target]!;
+    const s = byTarget[target]!;
     lines.push(
       `| ${target} | ${fmt(s.requestsPerSecond, 0)} | ${cell(s.p50Us, 0, "µs")} | ` +
         `${cell(s.p99Us, 0, "µs")} | ${cell(s.cpuUsPerRequest, 2, "µs")} | ` +
@@ -48,7 +62,7 @@ export function keepAliveSection({ options, summary }: BenchReport): string[] {
         (s.errors > 0 ? ` **${s.errors} errors**` : ""),
     );
   }
-  const summaries = targets.map((t) => [t, summary.keepAlive[t]!] as const);
+  const summaries = targets.map((t) => [t, byTarget[t]!] as const);
   return [...lines, "", ...notes(summaries, "wrk and the HTTP responder")];
 }
 
@@ -156,7 +170,13 @@ export function idleSection({ options, summary, idle }: BenchReport): string[] {
   return [...lines, ""];
 }
 
-function warmup(seconds: number): string {
+/**
+ * Says how a measured run was warmed up, for a section's title.
+ *
+ * @param seconds The warm-up, in seconds; 0 for none.
+ * @returns E.g. `after a 2s warm-up`.
+ */
+export function warmup(seconds: number): string {
   return seconds > 0 ? `after a ${seconds}s warm-up` : "without warm-up";
 }
 

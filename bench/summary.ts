@@ -15,6 +15,7 @@ import {
   figureById,
   type Measurements,
 } from "./figures.ts";
+import type { KeepAliveResult } from "./http_keepalive.ts";
 import type { Direction } from "./iperf3.ts";
 import { type Target, TARGETS } from "./proxies.ts";
 import { type Ratio, type Run, type Spread, spreadOf, usedRuns } from "./stats.ts";
@@ -128,18 +129,7 @@ export function summarize(
   m: Measurements,
   options: { quick: boolean; connections: number },
 ): Summary {
-  const keepAlive = byTarget(m.keepAlive, (pick, errors): KeepAliveSummary => ({
-    requestsPerSecond: pick((r) => r.requestsPerSecond)!,
-    p50Us: pick((r) => r.p50Us)!,
-    p99Us: pick((r) => r.p99Us)!,
-    cpuUsPerRequest: pick((r) => r.cpuUsPerRequest),
-    systemUsPerRequest: pick((r) => r.systemUsPerRequest),
-    proxyCoreShare: pick((r) => r.proxyCoreShare),
-    irqUsPerRequest: pick((r) => r.cpuUsPerRequest === null ? null : r.machine.irqUsPerRequest),
-    generatorUsPerRequest: pick((r) => r.machine.generatorUsPerRequest)!,
-    clientCoreBusy: pick((r) => r.machine.clientCoreBusy)!,
-    ...errors,
-  }));
+  const keepAlive = summarizeKeepAlive(m.keepAlive);
   const connect = byTarget(m.connect, (pick, errors): ConnectSummary => ({
     connectionsPerSecond: pick((r) => r.connectionsPerSecond)!,
     cpuUsPerConnection: pick((r) => r.cpuUsPerConnection),
@@ -191,6 +181,31 @@ export function summarize(
     metrics: Object.fromEntries(againstBare.map((f) => [f.id, f.metrics])),
     acceptance: options.quick ? [] : judge(figures, options.connections),
   };
+}
+
+/**
+ * Summarizes keep-alive runs, of the http workload or of the http-mode workload, by target. Runs
+ * disturbed by other processes are left out of a target's medians when it has at least one
+ * undisturbed run.
+ *
+ * @param runs Every run of every target and round.
+ * @returns Medians and ranges by target, for the targets that have runs.
+ */
+export function summarizeKeepAlive(
+  runs: KeepAliveResult[],
+): Partial<Record<Target, KeepAliveSummary>> {
+  return byTarget(runs, (pick, errors): KeepAliveSummary => ({
+    requestsPerSecond: pick((r) => r.requestsPerSecond)!,
+    p50Us: pick((r) => r.p50Us)!,
+    p99Us: pick((r) => r.p99Us)!,
+    cpuUsPerRequest: pick((r) => r.cpuUsPerRequest),
+    systemUsPerRequest: pick((r) => r.systemUsPerRequest),
+    proxyCoreShare: pick((r) => r.proxyCoreShare),
+    irqUsPerRequest: pick((r) => r.cpuUsPerRequest === null ? null : r.machine.irqUsPerRequest),
+    generatorUsPerRequest: pick((r) => r.machine.generatorUsPerRequest)!,
+    clientCoreBusy: pick((r) => r.machine.clientCoreBusy)!,
+    ...errors,
+  }));
 }
 
 type Pick<R> = (value: (run: R) => number | null) => Spread | null;

@@ -1,14 +1,14 @@
 /**
- * What the two wrk workloads (keep-alive HTTP and new connections) share: start a target in front
- * of the HTTP responder, warm it up, measure one wrk run with the proxy's CPU sampled just before
- * and just after it, and stop the target.
+ * What the wrk workloads (keep-alive HTTP through the TCP proxies or the HTTP ones, and new
+ * connections) share: start a target in front of the HTTP responder, warm it up, measure one wrk
+ * run with the proxy's CPU sampled just before and just after it, and stop the target.
  *
  * @module
  */
 
 import { CpuMeter, type RunCpu } from "./meter.ts";
 import { HOST } from "./net.ts";
-import { startProxy, type Target } from "./proxies.ts";
+import { type ProxyOptions, type RunningProxy, startProxy, type Target } from "./proxies.ts";
 import { runWrk, warmUp, type WrkResult } from "./wrk.ts";
 
 /** How a wrk workload runs. */
@@ -37,7 +37,12 @@ export interface WrkLoad {
   maxWarmupErrorShare?: number;
   /** How the progress line describes the measured run. */
   describe: string;
+  /** Starts the target; {@linkcode startProxy} unless said otherwise. */
+  start?: StartTarget;
 }
+
+/** Starts a target in front of the HTTP responder and waits until it accepts. */
+export type StartTarget = (target: Target, options: ProxyOptions) => Promise<RunningProxy>;
 
 /** One measured wrk run and the CPU reading over it. */
 export interface WrkMeasurement {
@@ -65,7 +70,7 @@ export async function measureUnderWrk(
   load: WrkLoad,
   progress: (line: string) => void,
 ): Promise<WrkMeasurement> {
-  const proxy = await startProxy(target, {
+  const proxy = await (load.start ?? startProxy)(target, {
     upstreamPort: options.upstreamPort,
     cpus: options.proxyCpus,
     maxSockets: options.connections * 2 + 100,
