@@ -1,13 +1,14 @@
 /**
  * HTTP mode streams bodies and holds none whole: a 256 MiB upload and a 256 MiB download go
  * through the CLI with their SHA-256 intact, while the proxy's own resident memory stays under
- * 64 MiB and its whole RSS grows by less than 16 MiB.
+ * 64 MiB and its whole RSS grows by less than 16 MiB. It is in the chaos suite, which runs with
+ * --allow-all, because reading another process's /proc entry needs it.
  */
 
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { CliProcess, freePort, waitForPort } from "./_cli.ts";
-import { within } from "./_helpers.ts";
+import { CliProcess, freePort, waitForPort } from "../_cli.ts";
+import { within } from "../_helpers.ts";
 
 const MIB = 1 << 20;
 const SIZE = 256 * MIB;
