@@ -6,6 +6,7 @@
  */
 
 import { primeDiscovery } from "./lib/cli/discovery_seeds.ts";
+import { loadTls } from "./lib/cli/tls_modules.ts";
 import { dispose, getLogger } from "@logtape/logtape";
 import denoJson from "./deno.json" with { type: "json" };
 import { messageOf } from "./lib/_util.ts";
@@ -112,6 +113,7 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
   }
   // Discovery sources are asked once first, so pools start full; a denied one is a usage error.
   const { seeds, denied } = await primeDiscovery(servers);
+  await loadTls(servers);
   if (denied.length > 0) {
     console.error(denied.join("\n"));
     await dispose();

@@ -16,6 +16,7 @@ import { loadConfig, withFlags } from "./config_file.ts";
 import { fileNeeds, netNeeds } from "./permissions.ts";
 import { checkNetPermissions, checkReadPermissions } from "./preflight.ts";
 import { Runtime } from "./runtime.ts";
+import { loadTls } from "./tls_modules.ts";
 import { metricsFor, onMainThread, type Target } from "./on_main_thread.ts";
 import type { Proxies } from "./proxies.ts";
 import { WorkerGroup } from "./workers.ts";
@@ -159,6 +160,7 @@ export class ConfigProxies implements Proxies {
       // New sources start full; a source that fails now keeps the set it had.
       const { seeds, denied } = await primeDiscovery(config.servers);
       if (denied.length > 0) throw new Error(denied.join("; "));
+      await loadTls(config.servers);
       const { opened, removed } = await this.#target.reload(config, seeds);
       const running = this.#config;
       const later = (["logLevel", "logFormat", "workers", "admin", "adminToken"] as const)

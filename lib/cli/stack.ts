@@ -18,14 +18,13 @@ import { timeout } from "../middleware/timeout.ts";
 import type { Pool } from "../pool/pool.ts";
 import type { ConnectionReport } from "../report.ts";
 import { type Layer, type Service, ServiceBuilder } from "../service.ts";
-import { readCertificateFiles, readPemFile, TlsCertificates } from "../tls/certificates.ts";
 import { routeBySni } from "../tls/sni_router.ts";
-import { terminateTls } from "../tls/terminate.ts";
 import type { EdgeFlags } from "./edge_flags.ts";
 import { type LayerFlags, type LayerReuse, optionalLayers } from "./layer_flags.ts";
 import { connectFromFlags, type PoolFlags, poolFromFlags } from "./pool_flags.ts";
 import type { HttpFlags } from "./http_flags.ts";
 import { httpBottom } from "./http_stack.ts";
+import { tlsModules } from "./tls_modules.ts";
 
 /** What one server's stack is made from: plain data, the same from flags and from a file. */
 export type StackSettings = LayerFlags & PoolFlags & EdgeFlags & HttpFlags & {
@@ -92,7 +91,8 @@ export interface Stack {
  * @param options The worker count, the layers to reuse, and what to count in.
  * @returns The service and its pools.
  * @throws {TypeError} If a TLS certificate cannot be loaded; other errors of reading its files
- * (`Deno.errors.NotFound`, `NotCapable`) name the file.
+ * (`Deno.errors.NotFound`, `NotCapable`) name the file. With TLS, `loadTls()` must have
+ * loaded the TLS modules first.
  */
 export function buildStack(settings: StackSettings, options: StackOptions = {}): Stack {
   const { workers = 1, reuse, shutdowns, metrics } = options;
@@ -111,6 +111,7 @@ export function buildStack(settings: StackSettings, options: StackOptions = {}):
   let reloadCertificates: Stack["reloadCertificates"];
   const http = settings.mode === "http";
   if (settings.tls.length > 0) {
+    const { TlsCertificates, readCertificateFiles, terminateTls } = tlsModules();
     const certificates = new TlsCertificates(readCertificateFiles(settings.tls));
     reloadCertificates = () => certificates.replace(readCertificateFiles(settings.tls));
     // HTTP mode's server speaks HTTP/1.1 only, so it offers no other protocol.
@@ -196,7 +197,9 @@ function forwardOptions(settings: StackSettings): ForwardOptions {
     tls: upstreamTls && {
       serverName: upstreamTls.serverName,
       alpn: upstreamTls.alpn,
-      caCerts: upstreamTls.ca === undefined ? undefined : [readPemFile(upstreamTls.ca, "CA file")],
+      caCerts: upstreamTls.ca === undefined
+        ? undefined
+        : [tlsModules().readPemFile(upstreamTls.ca, "CA file")],
     },
     tlsTimeout: settings.handshakeTimeout,
   };

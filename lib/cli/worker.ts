@@ -12,6 +12,7 @@ import { formatDuration } from "../duration.ts";
 import { configureLogging, type LogLosses, reopenAccessLog } from "./logging.ts";
 import { reloadCertificates } from "./proxy.ts";
 import { Runtime } from "./runtime.ts";
+import { loadTls } from "./tls_modules.ts";
 import type { Config } from "../config/config.ts";
 import { configFromFlags } from "./config_file.ts";
 import { metricsFor } from "./on_main_thread.ts";
@@ -60,7 +61,8 @@ scope.onmessage = async ({ data: message }) => {
       proxy.shutdown(message.ms);
       return;
     case "reload":
-      reload(message.config, message.seeds);
+      // In turn with other reloads; a config that brings TLS in loads its modules first.
+      reloading = reloading.then(() => reload(message.config, message.seeds));
       return;
     case "reopen-log":
       reopenAccessLog().catch((error) =>
@@ -124,7 +126,9 @@ async function start(message: ToWorker & { type: "start" }): Promise<void> {
   losses = await configureLogging(options.logLevel, options.logFormat, options.accessLog);
   const sharing = { reusePort: true, connectionIds: { first: n, step: count }, workers: count };
   try {
-    proxy = Runtime.start(config ?? configFromFlags(options), sharing, metricsFor(options), seeds);
+    const settings = config ?? configFromFlags(options);
+    await loadTls(settings.servers);
+    proxy = Runtime.start(settings, sharing, metricsFor(options), seeds);
   } catch (error) {
     await dispose();
     scope.postMessage({ type: "failed", message: messageOf(error) });
@@ -134,9 +138,12 @@ async function start(message: ToWorker & { type: "start" }): Promise<void> {
   scope.postMessage({ type: "listening", address: proxy.addresses[0] });
 }
 
-function reload(config: Config, seeds?: Seeds): void {
+let reloading = Promise.resolve();
+
+async function reload(config: Config, seeds?: Seeds): Promise<void> {
   try {
     if (!proxy) throw new Error("this worker runs no config");
+    await loadTls(config.servers);
     const changes = proxy.reload(config, seeds);
     scope.postMessage({ type: "reloaded", index, changes });
   } catch (error) {
