@@ -7,7 +7,6 @@
 
 import { formatAddress } from "../address.ts";
 import type { Config, ServerConfig } from "../config/config.ts";
-import { parseConfig } from "../config/parse_config.ts";
 import { formatDuration } from "../duration.ts";
 import { type CliOptions, UsageError } from "./args.ts";
 import { tcpOnly } from "./http_flags.ts";
@@ -30,6 +29,8 @@ export async function loadConfig(file: string): Promise<Config> {
     }
     throw new Error(`Cannot read ${file}: ${(error as Error).message}`, { cause: error });
   }
+  // The parser and its checks load with the first file: a proxy run from flags does without.
+  const { parseConfig } = await import("../config/parse_config.ts");
   return parseConfig(text, file);
 }
 
