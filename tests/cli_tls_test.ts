@@ -149,3 +149,54 @@ Deno.test("a certificate the process may not read is named with the --allow-read
     ),
   );
 });
+
+for (const workers of [1, 2]) {
+  Deno.test(`a reload that adds TLS to a config without it terminates TLS (${workers} worker${workers === 1 ? "" : "s"})`, async () => {
+    await using echo = startEcho();
+    const dir = await Deno.makeTempDir({ prefix: "minginx-tls-reload-" });
+    try {
+      const path = `${dir}/minginx.json`;
+      const port = freePort();
+      const upstream = `127.0.0.1:${echo.address.port}`;
+      const write = (tls: boolean) =>
+        Deno.writeTextFileSync(
+          path,
+          JSON.stringify({
+            workers,
+            servers: [{
+              listen: `127.0.0.1:${port}`,
+              upstreams: [upstream],
+              ...(tls
+                ? {
+                  tls: {
+                    certificates: [{
+                      cert: `${FIXTURES}a.test.crt`,
+                      key: `${FIXTURES}a.test.key`,
+                    }],
+                  },
+                }
+                : {}),
+            }],
+          }),
+        );
+      write(false);
+      const workerFlags = workers > 1
+        ? ["--unstable-net", `--allow-read=${dir},${FIXTURES},lib`]
+        : [
+          `--allow-read=${dir},${FIXTURES}`,
+        ];
+      await using proxy = new CliProcess(
+        ["--config", path],
+        `127.0.0.1:${port},${upstream}`,
+        workerFlags,
+      );
+      await proxy.waitFor(/running /);
+      write(true);
+      proxy.child.kill("SIGHUP");
+      await proxy.waitFor(/Reloaded/);
+      assert.equal(await echoOverTls(port, "a.test", "over TLS"), "over TLS");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
