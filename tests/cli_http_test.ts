@@ -255,3 +255,51 @@ Deno.test("CLI permissions counts the upstreams of every HTTP route", async () =
     /--allow-net=127\.0\.0\.1:8081,127\.0\.0\.1:9001,127\.0\.0\.1:9002,127\.0\.0\.1:9003 /,
   );
 });
+
+Deno.test("CLI --mode http reload: a kept-alive client keeps its settings, new clients get the new routes", async () => {
+  await using before = startEchoUpstream("before");
+  await using after = startEchoUpstream("after");
+  const dir = await Deno.makeTempDir({ prefix: "minginx-http-reload-" });
+  try {
+    const port = freePort();
+    const file = `${dir}/http.json`;
+    const write = (upstream: string) =>
+      Deno.writeTextFileSync(
+        file,
+        JSON.stringify({
+          servers: [{
+            name: "www",
+            listen: `127.0.0.1:${port}`,
+            mode: "http",
+            upstreams: [before.address],
+            routes: [{ path: "/api", upstreams: [upstream] }],
+          }],
+        }),
+      );
+    write(before.address);
+    await using proxy = new CliProcess(
+      ["--config", file],
+      `127.0.0.1:${port},${before.address},${after.address}`,
+      [`--allow-read=${file}`],
+    );
+    await proxy.waitFor(/running .* www on /);
+    using kept = await rawClient(port);
+    const ask = async (client: Awaited<ReturnType<typeof rawClient>>) => {
+      await client.send("GET /api/x HTTP/1.1\r\nHost: a.test\r\n\r\n");
+      const response = await client.response();
+      assert.equal(response.status, 200, response.text);
+      return seenIn(response.text).upstream;
+    };
+    assert.equal(await ask(kept), "before");
+    write(after.address);
+    proxy.child.kill("SIGHUP");
+    await proxy.waitFor(/Reloaded/);
+    using fresh = await rawClient(port);
+    assert.equal(await ask(fresh), "after");
+    // The connection from before the reload goes on, with the routes it started with.
+    assert.equal(await ask(kept), "before");
+    assert.equal(await ask(fresh), "after");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
