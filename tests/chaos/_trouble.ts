@@ -221,6 +221,17 @@ export interface GcCli extends ChaosCli {
   collect(): Promise<{ heap: number; heapTotal: number; external: number; rss: number }>;
 }
 
+/** Waits until `lines` has not grown for 300 ms (three of the log's flushes), 20 s at most. */
+async function quiet(lines: string[]): Promise<void> {
+  let seen = lines.length;
+  let since = performance.now();
+  for (const end = since + 20_000; performance.now() < end;) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    if (lines.length !== seen) [seen, since] = [lines.length, performance.now()];
+    else if (performance.now() - since >= 300) return;
+  }
+}
+
 /**
  * Starts the CLI as `chaosCli()` does (before `upstream`, or a fresh in-process echo), with the
  * {@linkcode GC_HOOK}, and takes its baseline after one served connection and a full GC.
@@ -266,6 +277,9 @@ async function withBaseline(
   const pid = proxy.child.pid;
   const gcLines = () => proxy.lines.filter((line) => line.startsWith("chaos-gc "));
   const collect = async () => {
+    // Access-log lines wait in the proxy's heap until standard error takes them: measure once
+    // they are out, not while a slow reader leaves thousands of them waiting.
+    await quiet(proxy.lines);
     const before = gcLines().length;
     proxy.child.kill("SIGUSR2");
     await until(5_000, "a full GC in the proxy", () => gcLines().length > before);
