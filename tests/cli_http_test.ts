@@ -6,8 +6,8 @@
 
 import assert from "node:assert/strict";
 import { CliProcess, freePort, runCli } from "./_cli.ts";
-import { within } from "./_helpers.ts";
-import { rawClient, rawExchange, type Seen, startEchoUpstream } from "./_http_proxy.ts";
+import { delay, within } from "./_helpers.ts";
+import { fieldOf, rawClient, rawExchange, type Seen, startEchoUpstream } from "./_http_proxy.ts";
 
 const FIXTURES = new URL("./fixtures/", import.meta.url).pathname;
 
@@ -302,4 +302,38 @@ Deno.test("CLI --mode http reload: a kept-alive client keeps its settings, new c
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("CLI --mode http drains on SIGTERM: idle kept-alive clients are closed, a request in flight finishes", async () => {
+  const slow = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    async (request) => {
+      if (new URL(request.url).pathname === "/slow") await delay(500);
+      return new Response(`done ${new URL(request.url).pathname}`);
+    },
+  );
+  await using _ = { [Symbol.asyncDispose]: () => slow.shutdown() };
+  const upstream = `127.0.0.1:${slow.addr.port}`;
+  const port = freePort();
+  const proxy = new CliProcess(
+    ["--mode", "http", "-l", `127.0.0.1:${port}`, "-u", upstream, "--drain-timeout", "10s"],
+    `127.0.0.1:${port},${upstream}`,
+  );
+  await using _proxy = proxy;
+  await proxy.waitFor(/listening on/);
+  using idle = await rawClient(port);
+  await idle.send("GET /fast HTTP/1.1\r\nHost: a.test\r\n\r\n");
+  assert.equal((await idle.response()).text, "done /fast");
+  using busy = await rawClient(port);
+  await busy.send("GET /slow HTTP/1.1\r\nHost: a.test\r\n\r\n");
+  await delay(100); // the request is at the upstream
+  const stopped = performance.now();
+  proxy.child.kill("SIGTERM");
+  // The idle connection is closed at once; the busy one gets its whole answer, marked last.
+  assert.equal(await within(2_000, "the idle client's close", idle.reader.readHead()), null);
+  const answer = await busy.response();
+  assert.equal(answer.text, "done /slow");
+  assert.equal(fieldOf(answer.head, "connection"), "close");
+  assert.equal((await within(5_000, "the exit", proxy.exit())).code, 0);
+  assert.ok(performance.now() - stopped < 5_000, "it did not wait for the drain timeout");
 });
