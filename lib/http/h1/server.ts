@@ -22,7 +22,7 @@ import { respond } from "./respond.ts";
 import { textResponse } from "../_response.ts";
 import { getLogger } from "@logtape/logtape";
 import { upgradeOf } from "./upgrade.ts";
-import { Sweeper, type Timed } from "../_sweeper.ts";
+import { Sweeper, type Timed } from "../../_sweeper.ts";
 import { writeAll } from "./body_sink.ts";
 import { HeaderTimeoutError, type HttpServerOptions, limitsOf } from "./limits.ts";
 

@@ -17,7 +17,7 @@ import { type Answer, exchange, StaleConnectionError } from "./exchange.ts";
 import { type KeepAlivePool, UpstreamConn } from "./keepalive.ts";
 import { ProxyError } from "./proxy_error.ts";
 import { answerOf } from "./answer.ts";
-import type { Sweeper, Timed } from "../_sweeper.ts";
+import type { Sweeper, Timed } from "../../_sweeper.ts";
 
 /** What every request of one proxy shares. */
 export interface Passing {

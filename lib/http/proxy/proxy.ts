@@ -19,7 +19,7 @@ import { type KeepAliveOptions, KeepAlivePool } from "./keepalive.ts";
 import { ProxyError } from "./proxy_error.ts";
 import { type RouteMatch, Router } from "./router.ts";
 import { type Passing, passOn } from "./pass_on.ts";
-import { Sweeper } from "../_sweeper.ts";
+import { Sweeper } from "../../_sweeper.ts";
 
 /**
  * One route of an HTTP proxy: which requests it takes, and the pool they go to.
