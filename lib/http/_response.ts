@@ -1,11 +1,14 @@
 /**
  * Private helpers of the HTTP code: the plain-text answer a layer, the server or the proxy gives on
- * its own, and a
+ * its own (a failing service's 500 among them), and a
  * response's headers changed without touching the original (whose headers may be immutable, as a
  * `fetch` response's are).
  *
  * @module
  */
+
+import { getLogger } from "@logtape/logtape";
+import type { RequestInfo } from "./request_info.ts";
 
 /**
  * The answer of a layer that stops a request itself: `status`, and `message` as the body, one
@@ -35,6 +38,27 @@ export function textResponse(status: number, message: string, headers?: HeadersI
 }
 
 const encoder = new TextEncoder();
+const log = getLogger(["minginx", "http"]);
+
+/**
+ * A server's answer when its service throws: the error logged (category `minginx.http`, level
+ * error), the request's listeners told, and a plain 500 for the client, with no detail.
+ *
+ * @param request The request the service failed on.
+ * @param info Its info, whose listeners are told.
+ * @param error What the service threw.
+ * @returns The 500.
+ */
+export function serviceFailed(request: Request, info: RequestInfo, error: unknown): Response {
+  log.error("The service failed on {method} {url}: {error}", {
+    method: request.method,
+    url: request.url,
+    error,
+  });
+  const response = textResponse(500, "Internal Server Error");
+  info.sent(0, error, response);
+  return response;
+}
 
 /**
  * A new response with the same status, body and headers, the headers then changed by `edit`.

@@ -5,12 +5,10 @@
  * @module
  */
 
+import { serviceFailed } from "./_response.ts";
 import type { Layer, Service } from "../service.ts";
 import { RequestInfo } from "./request_info.ts";
 import { upgradeOf } from "./h1/upgrade.ts";
-import { getLogger } from "@logtape/logtape";
-
-const log = getLogger(["minginx", "http"]);
 
 /**
  * A {@linkcode Service} for HTTP: a `Request` in, a promised `Response` out.
@@ -110,14 +108,7 @@ export function toHandler(
     try {
       response = await service(request);
     } catch (error) {
-      log.error("The service failed on {method} {url}: {error}", {
-        method: request.method,
-        url: request.url,
-        error,
-      });
-      const failed = new Response("Internal Server Error\n", { status: 500 });
-      info.sent(0, error, failed);
-      return failed;
+      return serviceFailed(request, info, error);
     }
     if (upgradeOf(response)) {
       const refused = new Response("Upgrades need minginx's own HTTP/1.1 server (httpServer)\n", {

@@ -19,14 +19,12 @@ import { HttpParseError, parseRequestHead } from "./head.ts";
 import { HttpReader } from "./reader.ts";
 import { frameRequest } from "./request.ts";
 import { respond } from "./respond.ts";
-import { textResponse } from "../_response.ts";
-import { getLogger } from "@logtape/logtape";
+import { serviceFailed, textResponse } from "../_response.ts";
 import { upgradeOf } from "./upgrade.ts";
 import { Sweeper, type Timed } from "../../_sweeper.ts";
 import { writeAll } from "./body_sink.ts";
 import { HeaderTimeoutError, type HttpServerOptions, limitsOf } from "./limits.ts";
 
-const log = getLogger(["minginx", "http"]);
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
 
 /**
@@ -132,13 +130,7 @@ export function httpServer(
         try {
           response = await service(request);
         } catch (error) {
-          log.error("The service failed on {method} {url}: {error}", {
-            method: request.method,
-            url: request.url,
-            error,
-          });
-          response = textResponse(500, "The server failed to answer this request");
-          info.sent(0, error, response);
+          response = serviceFailed(request, info, error);
         }
         if (body?.error instanceof BodyTooLargeError) {
           await response.body?.cancel().catch(() => {});
