@@ -5,6 +5,7 @@
  * @module
  */
 
+import { formatDuration } from "../../duration.ts";
 import { formatAddress } from "../../address.ts";
 import { type Balancer, connectUpstream } from "../../connect.ts";
 import type { Connection } from "../../connection.ts";
@@ -137,8 +138,7 @@ async function answered(
     return await exchange(upstream, outgoing);
   } catch (error) {
     if (!late) throw error;
-    const ms = passing.responseMs;
-    const why = `The upstream did not answer within ${ms} ms`;
+    const why = `The upstream did not answer within ${formatDuration(passing.responseMs)}`;
     throw new ProxyError(504, why, { cause: error });
   } finally {
     passing.late.delete(timer);
