@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
 import { delay, randomBytes, sha256, until } from "./_helpers.ts";
-import { fieldOf, rawClient, startProxy, startRawUpstream, writeText } from "./_http_proxy.ts";
+import { serve } from "../mod.ts";
+import { httpServer, serviceFn } from "../http.ts";
+import {
+  concat,
+  fieldOf,
+  rawClient,
+  startProxy,
+  startRawUpstream,
+  writeText,
+} from "./_http_proxy.ts";
 
 Deno.test("httpProxy() streams 8 MiB bodies both ways, byte for byte", async () => {
   const download = randomBytes(8 * 1024 * 1024, 21);
@@ -177,4 +186,24 @@ Deno.test({
     }
     await until(3_000, "the proxy closed its upstream connection", () => upstream.ended === 1);
   },
+});
+
+Deno.test("httpServer() frames a service's stream as chunks, one larger than its buffer among them, byte for byte", async () => {
+  const parts = [randomBytes(10, 31), randomBytes(300 * 1024, 32), randomBytes(1, 33)];
+  const service = serviceFn(() =>
+    new Response(
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (const part of parts) controller.enqueue(part);
+          controller.close();
+        },
+      }),
+    )
+  );
+  await using server = serve({ listen: "127.0.0.1:0", service: httpServer(service) });
+  using client = await rawClient(server.address.port);
+  await writeText(client.conn, "GET / HTTP/1.1\r\nHost: a.test\r\n\r\n");
+  const response = await client.response();
+  assert.equal(fieldOf(response.head, "transfer-encoding"), "chunked");
+  assert.equal(sha256(response.body), sha256(concat(parts)));
 });

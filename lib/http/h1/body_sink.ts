@@ -46,6 +46,8 @@ export async function writeBody(
   if (head) await writeAll(sink, head, meter);
   const chunked = length === "chunked";
   const reader = body.getReader();
+  // Chunks are framed in one pooled buffer, not a new array each.
+  const buffer = chunked ? sharedBufferPool.take(COPY_BYTES) : undefined;
   let sent = 0;
   try {
     for (;;) {
@@ -55,12 +57,14 @@ export async function writeBody(
       if (chunk.byteLength === 0) continue;
       sent += chunk.byteLength;
       checkLength(sent, length);
-      if (chunked) await writeChunk(sink, chunk, meter);
+      if (buffer) await writeChunk(sink, buffer, chunk, meter);
       else await writeAll(sink, chunk, meter);
     }
   } catch (error) {
     await reader.cancel(error).catch(() => {});
     throw error;
+  } finally {
+    if (buffer) sharedBufferPool.give(buffer);
   }
   // No releaseLock(): the stream is done with, and a release costs more than copying a small
   // body (it builds an error for the reader's closed promise).
@@ -163,11 +167,22 @@ function prepend(buffer: Uint8Array, head: Uint8Array, out: Uint8Array): Uint8Ar
   return buffer.subarray(start - head.length, start + out.length);
 }
 
-/** Writes one chunk of a body that is not a byte stream: size line, data, CRLF. */
-async function writeChunk(sink: Sink, chunk: Uint8Array, meter?: Meter): Promise<void> {
-  const framed = new Uint8Array(HEAD_ROOM + chunk.byteLength + 2);
-  framed.set(chunk, HEAD_ROOM);
-  await writeAll(sink, frame(framed, HEAD_ROOM, chunk.byteLength), meter);
+/**
+ * Writes a body's chunk as HTTP chunks (size line, data, CRLF), copied into `buffer` between the
+ * margins {@linkcode frame} writes; a chunk larger than the buffer goes as several.
+ */
+async function writeChunk(
+  sink: Sink,
+  buffer: Uint8Array,
+  chunk: Uint8Array,
+  meter?: Meter,
+): Promise<void> {
+  const room = COPY_BYTES - DATA_AT - 2;
+  for (let at = 0; at < chunk.byteLength; at += room) {
+    const n = Math.min(room, chunk.byteLength - at);
+    buffer.set(at === 0 && n === chunk.byteLength ? chunk : chunk.subarray(at, at + n), DATA_AT);
+    await writeAll(sink, frame(buffer, DATA_AT, n), meter);
+  }
 }
 
 function hexDigit(value: number): number {
