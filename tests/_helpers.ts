@@ -131,11 +131,16 @@ export async function readToEnd(conn: Deno.Conn): Promise<Uint8Array> {
     if (n === null) break;
     chunks.push(buffer.slice(0, n));
   }
+  return concat(chunks);
+}
+
+/** Joins byte arrays. */
+export function concat(chunks: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
-  let off = 0;
+  let at = 0;
   for (const chunk of chunks) {
-    out.set(chunk, off);
-    off += chunk.length;
+    out.set(chunk, at);
+    at += chunk.length;
   }
   return out;
 }

@@ -1,12 +1,11 @@
 /**
  * Helpers for the HTTP layer tests: a service served by `Deno.serve` on 127.0.0.1 port 0, a raw
- * HTTP/1.1 exchange that shows the body's bytes as sent (fetch would undo gzip), a request with a
- * client address of the test's choosing, and LogTape records collected in memory.
+ * HTTP/1.1 exchange that shows the body's bytes as sent (fetch would undo gzip), and a request
+ * with a client address of the test's choosing.
  */
 
-import { configure, type LogRecord, reset } from "@logtape/logtape";
 import { type HttpService, RequestInfo, toHandler } from "../http.ts";
-import { readToEnd, within } from "./_helpers.ts";
+import { concat, readToEnd, within } from "./_helpers.ts";
 
 /** A served service and its base URL, `http://127.0.0.1:PORT`. */
 export interface TestHttpServer extends AsyncDisposable {
@@ -83,13 +82,7 @@ function unchunk(bytes: Uint8Array): Uint8Array {
     chunks.push(bytes.subarray(lineEnd + 2, lineEnd + 2 + size));
     at = lineEnd + 2 + size + 2;
   }
-  const out = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
+  return concat(chunks);
 }
 
 /** A hand-built request from `hostname`, as if a server had attached its info. */
@@ -106,31 +99,4 @@ export async function decompress(bytes: Uint8Array, format: "gzip" | "deflate") 
     await new Response(stream.pipeThrough(new DecompressionStream(format)))
       .arrayBuffer(),
   );
-}
-
-/** Runs `run` with LogTape sending every `minginx` record into `records`, then resets LogTape. */
-export async function captureLogs(run: (records: LogRecord[]) => Promise<void>): Promise<void> {
-  const records: LogRecord[] = [];
-  await configure({
-    sinks: { memory: (record) => records.push(record) },
-    loggers: [
-      { category: ["minginx"], lowestLevel: "debug", sinks: ["memory"] },
-      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: [] },
-    ],
-  });
-  try {
-    await run(records);
-  } finally {
-    await reset();
-  }
-}
-
-/** The records of one category, such as `minginx.http`. */
-export function recordsOf(records: LogRecord[], category = "minginx.http"): LogRecord[] {
-  return records.filter((record) => record.category.join(".") === category);
-}
-
-/** The text of a record, its message parts joined. */
-export function textOf(record: LogRecord): string {
-  return record.message.join("");
 }

@@ -14,7 +14,7 @@ import {
   httpServer,
   type HttpServerOptions,
 } from "../http.ts";
-import { startServer, type TestServer, within, writeAll } from "./_helpers.ts";
+import { concat, startServer, type TestServer, within, writeAll } from "./_helpers.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -363,17 +363,6 @@ export function startRawUpstream(
 /** Writes a string. */
 export function writeText(conn: Deno.Conn, text: string): Promise<void> {
   return writeAll(conn, encoder.encode(text));
-}
-
-/** Joins byte arrays. */
-export function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
 }
 
 function indexOf(bytes: Uint8Array, text: string): number {

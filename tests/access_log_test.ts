@@ -1,29 +1,10 @@
-import { configure, type LogRecord, reset } from "@logtape/logtape";
 import assert from "node:assert/strict";
 import { accessLog, ConnectionError, forward, type Layer, serve, ServiceBuilder } from "../mod.ts";
 import { drain, randomBytes, startEcho, within, writeAll } from "./_helpers.ts";
-
-async function capture(run: (records: LogRecord[]) => Promise<void>): Promise<void> {
-  const records: LogRecord[] = [];
-  await configure({
-    sinks: { memory: (record) => records.push(record) },
-    loggers: [
-      { category: ["minginx"], lowestLevel: "debug", sinks: ["memory"] },
-      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: [] },
-    ],
-  });
-  try {
-    await run(records);
-  } finally {
-    await reset();
-  }
-}
-
-const accessRecords = (records: LogRecord[]) =>
-  records.filter((record) => record.category.join(".") === "minginx.access");
+import { captureLogs, recordsOf } from "./_logs.ts";
 
 Deno.test("accessLog() logs one line per connection with the report's fields", async () => {
-  await capture(async (records) => {
+  await captureLogs(async (records) => {
     await using echo = startEcho();
     {
       await using proxy = serve({
@@ -40,7 +21,7 @@ Deno.test("accessLog() logs one line per connection with the report's fields", a
         ]);
       }
     }
-    const lines = accessRecords(records);
+    const lines = recordsOf(records, "minginx.access");
     assert.equal(lines.length, 3);
     lines.forEach((line, i) => {
       const size = 1000 * (i + 1);
@@ -61,7 +42,7 @@ Deno.test("accessLog() logs one line per connection with the report's fields", a
 });
 
 Deno.test("accessLog() logs a failed upstream at warning with the error", async () => {
-  await capture(async (records) => {
+  await captureLogs(async (records) => {
     {
       await using proxy = serve({
         listen: "127.0.0.1:0",
@@ -72,7 +53,7 @@ Deno.test("accessLog() logs a failed upstream at warning with the error", async 
       using client = await Deno.connect(proxy.address);
       await within(5_000, "close", drain(client));
     }
-    const [line] = accessRecords(records);
+    const [line] = recordsOf(records, "minginx.access");
     assert.equal(line.level, "warning");
     assert.equal(line.properties.reason, "no_upstream");
     assert.match(line.message.join(""), /no_upstream .*: Cannot connect to 127\.0\.0\.1:9: /);
@@ -80,7 +61,7 @@ Deno.test("accessLog() logs a failed upstream at warning with the error", async 
 });
 
 Deno.test("accessLog() turns an error thrown inside into an error-level line and a report", async () => {
-  await capture(async (records) => {
+  await captureLogs(async (records) => {
     const broken: Layer = () => () => Promise.reject(new RangeError("a bug in a layer"));
     const reasons: string[] = [];
     const outer: Layer = (inner) => async (connection) => {
@@ -98,7 +79,7 @@ Deno.test("accessLog() turns an error thrown inside into an error-level line and
       using client = await Deno.connect(proxy.address);
       await within(5_000, "close", drain(client));
     }
-    const [line] = accessRecords(records);
+    const [line] = recordsOf(records, "minginx.access");
     assert.equal(line.level, "error");
     assert.equal(line.properties.error, "a bug in a layer");
     assert.deepEqual(reasons, ["error"]);
@@ -106,7 +87,7 @@ Deno.test("accessLog() turns an error thrown inside into an error-level line and
 });
 
 Deno.test("accessLog() reports the reason a layer ended the connection with", async () => {
-  await capture(async (records) => {
+  await captureLogs(async (records) => {
     const shutAll: Layer = () => (connection) =>
       Promise.resolve(connection.end(new ConnectionError("shutdown", "Not today")));
     {
@@ -118,7 +99,7 @@ Deno.test("accessLog() reports the reason a layer ended the connection with", as
       using client = await Deno.connect(proxy.address);
       await within(5_000, "close", drain(client));
     }
-    const [line] = accessRecords(records);
+    const [line] = recordsOf(records, "minginx.access");
     assert.equal(line.properties.reason, "shutdown");
     assert.equal(line.properties.upstream, null);
   });

@@ -16,7 +16,7 @@ import {
 import { httpServer, type HttpService, logger, requestId, serviceFn, toHandler } from "../http.ts";
 import { makeTempDir, removeTempDir } from "../bench/resources.ts";
 import { randomBytes, sha256, until, within } from "./_helpers.ts";
-import { captureLogs, recordsOf } from "./_http.ts";
+import { captureLogs, recordsOf } from "./_logs.ts";
 import { missing, testName } from "./_peers.ts";
 import { makeCertificates, opensslMissing } from "./_tls.ts";
 

@@ -18,7 +18,8 @@ import {
   serviceFn,
   timeout,
 } from "../http.ts";
-import { captureLogs, rawRequest, recordsOf, serveHttp, textOf } from "./_http.ts";
+import { rawRequest, serveHttp } from "./_http.ts";
+import { captureLogs, recordsOf, textOf } from "./_logs.ts";
 
 /** The service made of `layers` in order around `inner`. */
 function stack(layers: HttpLayer[], inner: HttpService): HttpService {

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { ServiceBuilder } from "../mod.ts";
 import { logger, serviceFn } from "../http.ts";
 import { randomBytes } from "./_helpers.ts";
-import { captureLogs, rawRequest, recordsOf, serveHttp, textOf } from "./_http.ts";
+import { rawRequest, serveHttp } from "./_http.ts";
+import { captureLogs, recordsOf, textOf } from "./_logs.ts";
 
 Deno.test("logger() logs method, path, status, bytes sent and duration once per request", async () => {
   await captureLogs(async (records) => {

@@ -1,15 +1,8 @@
 import assert from "node:assert/strict";
-import { delay, randomBytes, sha256, until } from "./_helpers.ts";
+import { concat, delay, randomBytes, sha256, until } from "./_helpers.ts";
 import { serve } from "../mod.ts";
 import { httpServer, serviceFn } from "../http.ts";
-import {
-  concat,
-  fieldOf,
-  rawClient,
-  startProxy,
-  startRawUpstream,
-  writeText,
-} from "./_http_proxy.ts";
+import { fieldOf, rawClient, startProxy, startRawUpstream, writeText } from "./_http_proxy.ts";
 
 Deno.test("httpProxy() streams 8 MiB bodies both ways, byte for byte", async () => {
   const download = randomBytes(8 * 1024 * 1024, 21);

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
-import { randomBytes, sha256, within } from "./_helpers.ts";
+import { concat, randomBytes, sha256, within } from "./_helpers.ts";
 import {
-  concat,
   fieldOf,
   rawClient,
   type RawResponse,

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
-import { randomBytes, readToEnd, sha256, within, writeAll } from "./_helpers.ts";
+import { concat, randomBytes, readToEnd, sha256, within, writeAll } from "./_helpers.ts";
 import {
-  concat,
   fieldOf,
   rawClient,
   type Seen,
