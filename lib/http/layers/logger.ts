@@ -119,6 +119,13 @@ export function logger(options: LoggerOptions = {}): HttpLayer {
         const early = response === undefined && !threw;
         const why = error ?? info.abortReason ?? (early ? EARLY : undefined);
         const status = sent?.status ?? (threw ? 500 : response?.status ?? 0);
+        const level: LogLevel = threw
+          ? "error"
+          : why !== undefined || status >= 500
+          ? "warning"
+          : "info";
+        // A line no sink takes (--log-level warning, for one) costs no parsing and no record.
+        if (!log.isEnabledFor(level)) return;
         const url = new URL(request.url);
         const properties = {
           client: formatAddress(info.client),
@@ -130,18 +137,13 @@ export function logger(options: LoggerOptions = {}): HttpLayer {
           requestId: request.headers.get("x-request-id") ?? undefined,
           error: why === undefined ? undefined : messageOf(why),
         } satisfies RequestLogProperties;
-        const level: LogLevel = threw
-          ? "error"
-          : why !== undefined || status >= 500
-          ? "warning"
-          : "info";
         log[level](LINES[why === undefined ? 0 : 1], properties);
       });
       try {
         response = await inner(request);
       } catch (error) {
         // The server answers 500, unless the request was given up on first (a timeout).
-        threw = !info.signal.aborted;
+        threw = info.abortReason === undefined;
         throw error;
       }
       return response;
