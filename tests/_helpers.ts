@@ -74,6 +74,17 @@ export function startServer(
   return server;
 }
 
+/** Writes back every byte `conn` reads, then passes its end of stream back as a half-close. */
+export async function echoToEnd(conn: Deno.Conn): Promise<void> {
+  const buffer = new Uint8Array(64 * 1024);
+  for (;;) {
+    const n = await conn.read(buffer);
+    if (n === null) break;
+    await writeAll(conn, buffer.subarray(0, n));
+  }
+  await conn.closeWrite();
+}
+
 /**
  * An upstream that echoes every byte and passes the client's end of stream back as a half-close,
  * on `port` (0 for any) of `hostname`.
@@ -81,15 +92,9 @@ export function startServer(
 export function startEcho(port = 0, hostname = "127.0.0.1"): TestServer {
   return startServer(
     async (conn) => {
-      const buffer = new Uint8Array(64 * 1024);
-      for (;;) {
-        const n = await conn.read(buffer);
-        if (n === null) break;
-        await writeAll(conn, buffer.subarray(0, n));
-      }
-      await conn.closeWrite();
+      await echoToEnd(conn);
       // Keep the socket until the peer closes, so the proxy sees a clean end.
-      await conn.read(buffer).catch(() => null);
+      await conn.read(new Uint8Array(1)).catch(() => null);
     },
     port,
     hostname,

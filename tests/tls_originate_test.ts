@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { forward, serve, ServiceBuilder } from "../mod.ts";
-import { drain, randomBytes, recorder, sha256, writeAll } from "./_helpers.ts";
+import { drain, echoToEnd, randomBytes, recorder, sha256, writeAll } from "./_helpers.ts";
 
 const FIXTURES = new URL("./fixtures/", import.meta.url);
 const read = (name: string) => Deno.readTextFileSync(new URL(name, FIXTURES));
@@ -28,13 +28,7 @@ function startTlsEcho() {
       }
       handlers.push((async () => {
         try {
-          const buffer = new Uint8Array(64 * 1024);
-          for (;;) {
-            const n = await conn.read(buffer);
-            if (n === null) break;
-            await writeAll(conn, buffer.subarray(0, n));
-          }
-          await conn.closeWrite();
+          await echoToEnd(conn);
         } catch {
           // A failed handshake: the test checks the proxy's report.
         } finally {
