@@ -84,6 +84,7 @@ export * from "./lib/discovery/srv.ts";
 export * from "./lib/discovery/file.ts";
 export * from "./lib/discovery/follow.ts";
 export * from "./lib/discovery/source.ts";
+export * from "./lib/discovery/discovery_from.ts";
 export type { PassiveOptions } from "./lib/pool/passive.ts";
 export type { HealthOptions } from "./lib/health/checker.ts";
 export * from "./lib/resolve.ts";

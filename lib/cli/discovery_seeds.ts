@@ -6,7 +6,7 @@
  */
 
 import type { DiscoveredUpstream } from "../discovery/discovery.ts";
-import { discoveryFrom, sourceKey, type SourceSpec } from "../discovery/source.ts";
+import { sourceKey, type SourceSpec } from "../discovery/source.ts";
 import type { PoolFlags } from "./pool_flags.ts";
 
 /** Each discovery source's set, by `sourceKey`: plain data, which a worker receives as it is. */
@@ -38,6 +38,9 @@ export async function primeDiscovery(
 ): Promise<Primed> {
   const asks = new Map<string, Promise<readonly DiscoveredUpstream[] | undefined>>();
   const denied: string[] = [];
+  // Discovery loads only for servers that have sources: most proxies do without it.
+  if (!servers.some(({ discover }) => discover.length > 0)) return { seeds: {}, denied };
+  const { discoveryFrom } = await import("../discovery/discovery_from.ts");
   const signal = AbortSignal.timeout(timeoutMs);
   for (const { discover, discoveryInterval: interval, resolver } of servers) {
     for (const source of discover) {

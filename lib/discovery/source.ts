@@ -1,16 +1,12 @@
 /**
  * Discovery sources as the command line and config files write them, among the upstreams:
- * `dns:HOST:PORT`, `srv:NAME` and `file:PATH`.
+ * `dns:HOST:PORT`, `srv:NAME` and `file:PATH`. `discovery_from.ts` follows them.
  *
  * @module
  */
 
 import { type Address, formatAddress } from "../address.ts";
 import { MAX_WEIGHT, parseUpstream } from "../pool/upstream.ts";
-import type { Discovery } from "./discovery.ts";
-import { dnsDiscovery, type NameServer } from "./dns.ts";
-import { fileDiscovery } from "./file.ts";
-import { srvDiscovery } from "./srv.ts";
 
 /** A discovery source, parsed; `text` is how it was written, which names it. */
 export type SourceSpec =
@@ -90,45 +86,6 @@ export function isSource(text: string): boolean {
   return SOURCE.test(text);
 }
 
-/** How sources are followed: how often, asking which DNS server. */
-export interface SourceOptions {
-  /** How often to resolve names and read files again, in milliseconds. */
-  interval: number;
-  /** The DNS server to ask; the system's if absent. */
-  resolver?: Address;
-  /** Ends the discovery. */
-  signal?: AbortSignal;
-}
-
-/**
- * The discovery a parsed source describes.
- *
- * @param source The source.
- * @param options How often, and which DNS server.
- * @returns The discovery, for {@linkcode discover}.
- *
- * @example Follow a file every second
- * ```ts
- * import { discoveryFrom, parseSource } from "@minginx/minginx";
- *
- * const source = discoveryFrom(parseSource("file:/run/minginx/web.json")!, { interval: 1_000 });
- * ```
- */
-export function discoveryFrom(source: SourceSpec, options: SourceOptions): Discovery {
-  const { interval, signal } = options;
-  const nameServer = nameServerOf(options.resolver);
-  switch (source.kind) {
-    case "dns": {
-      const { address: { hostname, port }, weight, backup } = source;
-      return dnsDiscovery({ hostname, port, weight, backup, interval, nameServer, signal });
-    }
-    case "srv":
-      return srvDiscovery({ name: source.name, interval, nameServer, signal });
-    case "file":
-      return fileDiscovery({ path: source.path, interval, signal });
-  }
-}
-
 /**
  * The key a source's last set is kept under between reloads: the same text asking the same DNS
  * server gets the same answer, whatever pool follows it.
@@ -150,8 +107,4 @@ export function sourceKey(source: SourceSpec, resolver?: Address): string {
   return source.kind === "file"
     ? source.text
     : `${source.text} @${resolver ? formatAddress(resolver) : "system"}`;
-}
-
-function nameServerOf(resolver: Address | undefined): NameServer | undefined {
-  return resolver && { ipAddr: resolver.hostname, port: resolver.port };
 }
