@@ -66,6 +66,7 @@
 
 export * from "./lib/address.ts";
 export * from "./lib/duration.ts";
+export * from "./lib/rate.ts";
 export * from "./lib/service.ts";
 export * from "./lib/serve.ts";
 export * from "./lib/server.ts";

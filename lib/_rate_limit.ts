@@ -39,23 +39,3 @@ export function clientBuckets(options: RateLimitOptions): TokenBuckets {
   }
   return new TokenBuckets({ rate, burst, maxKeys: maxClients, now });
 }
-
-/**
- * A rate as `COUNT/s`, or as `COUNT/m` below one a second: how `parseRate` reads it.
- *
- * @param perSecond Tokens per second.
- * @returns The text, such as `20/s` or `30/m`.
- *
- * @example A fast rate and a slow one
- * ```ts
- * import { formatRate } from "./_rate_limit.ts";
- * import assert from "node:assert/strict";
- *
- * assert.equal(formatRate(20), "20/s");
- * assert.equal(formatRate(0.5), "30/m");
- * ```
- */
-export function formatRate(perSecond: number): string {
-  if (perSecond >= 1) return `${Number(perSecond.toPrecision(6))}/s`;
-  return `${Number((perSecond * 60).toPrecision(6))}/m`;
-}

@@ -9,7 +9,7 @@ import { DEFAULT_QUEUE_TIMEOUT_MS, type LayerFlags } from "../cli/layer_flags.ts
 import { parseCidr } from "../ip.ts";
 import type { IpRule } from "../middleware/ip_filter.ts";
 import { parseFault } from "../middleware/faults/spec.ts";
-import { parseRate } from "../middleware/rate_limit.ts";
+import { parseRate } from "../rate.ts";
 import { type Checker, join, type Json } from "./_fields.ts";
 
 const RULE = 'an access rule such as { "allow": "10.0.0.0/8" } or { "deny": "all" }';

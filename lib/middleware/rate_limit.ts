@@ -8,46 +8,8 @@
 import type { Connection } from "../connection.ts";
 import { ConnectionError, type ConnectionReport } from "../report.ts";
 import type { Layer } from "../service.ts";
-import { clientBuckets, formatRate } from "../_rate_limit.ts";
-
-const RATE = /^([0-9]+(?:\.[0-9]+)?)\/([sm])$/;
-const SECONDS: Record<string, number> = { s: 1, m: 60 };
-
-/**
- * Parses a rate as operators write it, `COUNT/s` or `COUNT/m` (nginx's `r/s` and `r/m`), such as
- * `20/s`, `2.5/s` or `600/m`.
- *
- * @param text The rate.
- * @param label What the text is, for the error message.
- * @returns The rate in tokens (here, new connections) per second.
- * @throws {TypeError} If the text is not a rate, or its count is 0.
- *
- * @example Rates per second and per minute
- * ```ts
- * import { parseRate } from "@minginx/minginx";
- * import assert from "node:assert/strict";
- *
- * assert.equal(parseRate("20/s"), 20);
- * assert.equal(parseRate("600/m"), 10);
- * assert.throws(() => parseRate("20/x"), {
- *   name: "TypeError",
- *   message: 'Cannot parse --rate-limit "20/x": expected COUNT/s or COUNT/m, such as 20/s',
- * });
- * ```
- */
-export function parseRate(text: string, label = "--rate-limit"): number {
-  const match = RATE.exec(text);
-  const count = match ? Number(match[1]) : NaN;
-  if (!match || !Number.isFinite(count)) {
-    throw new TypeError(
-      `Cannot parse ${label} "${text}": expected COUNT/s or COUNT/m, such as 20/s`,
-    );
-  }
-  if (count === 0) {
-    throw new TypeError(`Cannot parse ${label} "${text}": expected a COUNT above 0, such as 20/s`);
-  }
-  return count / SECONDS[match[2]];
-}
+import { clientBuckets } from "../_rate_limit.ts";
+import { formatRate } from "../rate.ts";
 
 /**
  * Ends a connection whose client opened connections faster than its rate allows

@@ -8,7 +8,7 @@ import { parseDuration } from "../../lib/duration.ts";
 import { parseHealthCheck } from "../../lib/health/parse.ts";
 import { clientKey, parseCidr } from "../../lib/ip.ts";
 import { parseFault } from "../../lib/middleware/faults/spec.ts";
-import { parseRate } from "../../lib/middleware/rate_limit.ts";
+import { parseRate } from "../../lib/rate.ts";
 import { parseUpstream } from "../../lib/pool/upstream.ts";
 import { address, ALPHABET, cidr, duration, MAX_MS, rate, shortDuration } from "./_arbitraries.ts";
 import { fault, healthCheck, upstream } from "./_spec_arbitraries.ts";

@@ -10,7 +10,7 @@ import fc from "fast-check";
 import { formatAddress, parseAddress } from "../../lib/address.ts";
 import { formatDuration, MAX_DURATION_MS, parseDuration } from "../../lib/duration.ts";
 import { clientKey, parseCidr, parseIp } from "../../lib/ip.ts";
-import { parseRate } from "../../lib/middleware/rate_limit.ts";
+import { parseRate } from "../../lib/rate.ts";
 import {
   address,
   ALPHABET,

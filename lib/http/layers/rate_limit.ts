@@ -7,7 +7,8 @@
  */
 
 import type { RateLimitOptions } from "../../middleware/rate_limit.ts";
-import { clientBuckets, formatRate } from "../../_rate_limit.ts";
+import { clientBuckets } from "../../_rate_limit.ts";
+import { formatRate } from "../../rate.ts";
 import { requestInfo } from "../request_info.ts";
 import type { HttpLayer } from "../service.ts";
 import { textResponse } from "../_response.ts";
