@@ -6,13 +6,12 @@
  */
 
 import { primeDiscovery } from "./lib/cli/discovery_seeds.ts";
-import { loadTls } from "./lib/cli/tls_modules.ts";
+import { loadModules } from "./lib/cli/optional_modules.ts";
 import { dispose, getLogger } from "@logtape/logtape";
 import denoJson from "./deno.json" with { type: "json" };
 import { messageOf } from "./lib/_util.ts";
 import { type Address, formatAddress } from "./lib/address.ts";
 import { type CliOptions, parseCliArgs, UsageError } from "./lib/cli/args.ts";
-import { helpText } from "./lib/cli/help.ts";
 import { configureLogging, type LogLosses, reopenAccessLog } from "./lib/cli/logging.ts";
 import {
   checkNetPermissions,
@@ -25,7 +24,7 @@ import { Runtime } from "./lib/cli/runtime.ts";
 import { metricsFor, onMainThread } from "./lib/cli/on_main_thread.ts";
 import type { AdminServer } from "./lib/admin/server.ts";
 import type { Proxies } from "./lib/cli/proxies.ts";
-import { WorkerGroup } from "./lib/cli/workers.ts";
+import type { WorkerGroup } from "./lib/cli/workers.ts";
 import { Shutdown, SIGNALS } from "./lib/cli/shutdown.ts";
 import { configFromFlags, loadConfig, withFlags } from "./lib/cli/config_file.ts";
 import { ConfigProxies, portZero } from "./lib/cli/config_run.ts";
@@ -63,6 +62,7 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
     return 2;
   }
   if (options.help) {
+    const { helpText } = await import("./lib/cli/help.ts");
     console.log(helpText(denoJson.version));
     return 0;
   }
@@ -113,21 +113,24 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
   }
   // Discovery sources are asked once first, so pools start full; a denied one is a usage error.
   const { seeds, denied } = await primeDiscovery(servers);
-  await loadTls(servers);
+  await loadModules(servers, options.admin !== undefined);
   if (denied.length > 0) {
     console.error(denied.join("\n"));
     await dispose();
     return 2;
   }
   let proxies: Proxies;
+  // Workers (and their modules) only when asked for, as with a config file's "workers".
+  let workers: WorkerGroup | undefined;
   try {
-    proxies = config
-      ? await ConfigProxies.start(options.config!, options, config, seeds)
-      : options.workers > 1
-      ? await WorkerGroup.start(options, undefined, seeds)
-      : onMainThread(
-        Runtime.start(configFromFlags(options), undefined, metricsFor(options), seeds),
-      );
+    if (config) proxies = await ConfigProxies.start(options.config!, options, config, seeds);
+    else if (options.workers > 1) {
+      const { WorkerGroup } = await import("./lib/cli/workers.ts");
+      proxies = workers = await WorkerGroup.start(options, undefined, seeds);
+    } else {
+      const settings = configFromFlags(options);
+      proxies = onMainThread(Runtime.start(settings, undefined, metricsFor(options), seeds));
+    }
   } catch (error) {
     await dispose();
     console.error(messageOf(error));
@@ -162,6 +165,7 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
     log.warning("Fault injection is on, as asked: {faults}", { faults: JSON.stringify(faults) });
   }
   const running = proxies;
+  const group = workers;
   const drain = running instanceof ConfigProxies
     ? () => running.drainTimeout
     : options.drainTimeout;
@@ -198,12 +202,12 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
   // Without a config file there is nothing to reload, but SIGHUP must not end the process.
   const reload = running instanceof ConfigProxies
     ? () => void running.reload()
-    : running instanceof WorkerGroup && options.tls.length > 0
-    ? () => running.reloadCertificates()
+    : group && options.tls.length > 0
+    ? () => group.reloadCertificates()
     : () => reloadCertificates(running.reloadCertificates?.bind(running));
   Deno.addSignalListener("SIGHUP", reload);
   // SIGUSR2, not SIGUSR1: Deno takes SIGUSR1 for its inspector.
-  const reopen = () => void reopenLogs(proxies, log);
+  const reopen = () => void reopenLogs(group, log);
   Deno.addSignalListener("SIGUSR2", reopen);
   await proxies.finished;
   await admin?.shutdown();
@@ -213,9 +217,9 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
   await shutdown.finished();
   log.info("Stopped");
   await dispose();
-  if (proxies instanceof WorkerGroup) {
-    losses.dropped += proxies.losses.dropped;
-    losses.failed += proxies.losses.failed;
+  if (group) {
+    losses.dropped += group.losses.dropped;
+    losses.failed += group.losses.failed;
   }
   reportLosses(losses);
   return 0;
@@ -228,7 +232,10 @@ function describeUpstream({ address, weight, backup }: CliOptions["upstreams"][n
 }
 
 /** Opens the access log file again, here and in each worker, after a rotation. */
-async function reopenLogs(proxies: Proxies, log: ReturnType<typeof getLogger>): Promise<void> {
+async function reopenLogs(
+  workers: WorkerGroup | undefined,
+  log: ReturnType<typeof getLogger>,
+): Promise<void> {
   try {
     if (await reopenAccessLog()) log.info("Reopened the access log, as SIGUSR2 asks");
     else log.debug("SIGUSR2 reopens the --access-log file; there is none");
@@ -237,7 +244,7 @@ async function reopenLogs(proxies: Proxies, log: ReturnType<typeof getLogger>): 
       error: messageOf(error),
     });
   }
-  if (proxies instanceof WorkerGroup) proxies.reopenAccessLog();
+  workers?.reopenAccessLog();
 }
 
 /** Says, once logging has drained, how many lines it lost: a stuck log must not go unnoticed. */

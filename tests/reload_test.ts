@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import type { Address } from "../mod.ts";
 import { parseCliArgs } from "../lib/cli/args.ts";
+import { loadModules } from "../lib/cli/optional_modules.ts";
 import { Runtime, type RuntimeConfig } from "../lib/cli/runtime.ts";
 import type { ServerConfig } from "../lib/config/config.ts";
 import { freePort } from "./_cli.ts";
@@ -162,6 +163,7 @@ Deno.test("a limit that a reload leaves unchanged keeps counting the connections
     drainTimeout: 1_000,
     servers: [server("web", [listen], [...upstreamArgs(upstream), "--max-connections", max])],
   });
+  await loadModules(config(a, "2").servers);
   const runtime = Runtime.start(config(a, "2"));
   const held: Deno.TcpConn[] = [];
   try {

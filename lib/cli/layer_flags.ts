@@ -1,22 +1,22 @@
 /**
  * The flags for the optional layers: access rules, rate and connection limits, and faults. They
- * parse into plain data, which a worker receives as it is, and {@linkcode optionalLayers} turns
- * into layers in the order a connection meets them.
+ * parse into plain data, which a worker receives as it is, and {@linkcode limitLayers} turns the
+ * limits into layers in the order a connection meets them (the stack adds faults, whose modules
+ * load only when used).
  *
  * @module
  */
 
 import type { Connection } from "../connection.ts";
 import { parseCidr } from "../ip.ts";
-import { concurrencyLimit } from "../middleware/concurrency_limit.ts";
-import { concurrencyLimitPerClient } from "../middleware/concurrency_limit_per_client.ts";
-import { type FaultOptions, faults } from "../middleware/faults.ts";
+import type { FaultOptions } from "../middleware/faults.ts";
 import { parseFault } from "../middleware/faults/spec.ts";
-import { ipFilter, type IpRule } from "../middleware/ip_filter.ts";
-import { parseRate, rateLimit } from "../middleware/rate_limit.ts";
+import type { IpRule } from "../middleware/ip_filter.ts";
+import { parseRate } from "../rate.ts";
 import type { ConnectionReport } from "../report.ts";
 import type { Layer } from "../service.ts";
 import { parseDuration } from "../duration.ts";
+import { modules } from "./optional_modules.ts";
 
 /** What the optional layers' flags say. Every field is plain data. */
 export interface LayerFlags {
@@ -104,29 +104,36 @@ export function parseLayerFlags(values: Values, tokens: readonly Token[]): Layer
 }
 
 /**
- * The layers the flags ask for, outermost first: the access rules, the rate limit, the
- * per-client and then the overall connection limit, and the faults. A connection turned away by
- * one never reaches (or counts against) the ones after it.
+ * The limit layers the flags ask for, outermost first: the access rules, the rate limit, the
+ * per-client and then the overall connection limit. A connection turned away by one never
+ * reaches (or counts against) the ones after it.
  *
  * @param flags What the flags say.
- * @returns The layers, in the order to add them after the access log and before the timeout,
- * except faults, which go right before forward.
+ * @param reuse The layers of the stack before a reload, to keep those that did not change.
+ * @returns The layers, in the order to add them after the access log and before the timeout.
+ * @throws {Error} If the flags ask for limits and `loadModules()` has not loaded them.
  */
-export function optionalLayers(
+export function limitLayers(
   flags: LayerFlags,
   reuse: LayerReuse = new LayerReuse(),
-): { limits: Layer<Connection, ConnectionReport>[]; faults?: Layer<Connection, ConnectionReport> } {
+): Layer<Connection, ConnectionReport>[] {
   const limits: Layer<Connection, ConnectionReport>[] = [];
   const { ipRules, rateLimit: rate, maxConnectionsPerIp: perIp, maxConnections: max } = flags;
   if (ipRules.length > 0) {
-    limits.push(reuse.get("ipFilter", ipRules, () => ipFilter({ rules: ipRules })));
+    limits.push(
+      reuse.get("ipFilter", ipRules, () => modules("limits").ipFilter({ rules: ipRules })),
+    );
   }
-  if (rate) limits.push(reuse.get("rateLimit", rate, () => rateLimit(rate)));
+  if (rate) limits.push(reuse.get("rateLimit", rate, () => modules("limits").rateLimit(rate)));
   if (perIp !== undefined) {
-    limits.push(reuse.get("perIp", perIp, () => concurrencyLimitPerClient({ max: perIp })));
+    limits.push(
+      reuse.get("perIp", perIp, () => modules("limits").concurrencyLimitPerClient({ max: perIp })),
+    );
   }
-  if (max) limits.push(reuse.get("maxConnections", max, () => concurrencyLimit(max)));
-  return { limits, faults: flags.faults.length > 0 ? faults(flags.faults) : undefined };
+  if (max) {
+    limits.push(reuse.get("maxConnections", max, () => modules("limits").concurrencyLimit(max)));
+  }
+  return limits;
 }
 
 /**

@@ -8,9 +8,9 @@
 import type { Seeds } from "./discovery_seeds.ts";
 import type { Address } from "../address.ts";
 import type { Config } from "../config/config.ts";
-import { ProxyMetrics } from "../metrics/proxy_metrics.ts";
-import { snapshotOf } from "../metrics/snapshot.ts";
+import type { ProxyMetrics } from "../metrics/proxy_metrics.ts";
 import type { CliOptions } from "./args.ts";
+import { modules } from "./optional_modules.ts";
 import type { ReloadChanges, Runtime } from "./runtime.ts";
 import type { Proxies } from "./proxies.ts";
 
@@ -53,7 +53,7 @@ export function onMainThread(runtime: Runtime): Target {
     observe: admin &&
       (() =>
         Promise.resolve({
-          metrics: [snapshotOf(admin.metrics.registry)],
+          metrics: [modules("metrics").snapshotOf(admin.metrics.registry)],
           statuses: [admin.status()],
         })),
     setUpstream: admin &&
@@ -63,11 +63,12 @@ export function onMainThread(runtime: Runtime): Target {
 
 /**
  * The metrics a proxy counts in, when the admin API is on; none otherwise, so that a proxy
- * without it does no counting at all.
+ * without it does no counting at all. With the admin API, `loadModules()` must have loaded the
+ * metrics modules.
  *
  * @param options The command line.
  * @returns New metrics, or `undefined`.
  */
 export function metricsFor(options: Pick<CliOptions, "admin">): ProxyMetrics | undefined {
-  return options.admin === undefined ? undefined : new ProxyMetrics();
+  return options.admin === undefined ? undefined : new (modules("metrics").ProxyMetrics)();
 }

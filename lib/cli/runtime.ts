@@ -16,7 +16,8 @@ import type { Config, ServerConfig } from "../config/config.ts";
 import type { Sharing } from "./proxy.ts";
 import { buildStack, type Stack } from "./stack.ts";
 import { LayerReuse } from "./layer_flags.ts";
-import { RuntimeAdmin } from "./runtime_admin.ts";
+import { modules } from "./optional_modules.ts";
+import type { RuntimeAdmin } from "./runtime_admin.ts";
 import { retire } from "./retire.ts";
 import type { DiscoveredUpstream } from "../discovery/discovery.ts";
 import type { Seeds } from "./discovery_seeds.ts";
@@ -63,7 +64,7 @@ export class Runtime {
     this.#config = config;
     this.#sharing = sharing;
     const view = { running: () => this.#running.values(), listeners: () => this.#listeners };
-    this.admin = metrics && new RuntimeAdmin(view, metrics);
+    this.admin = metrics && new (modules("metrics").RuntimeAdmin)(view, metrics);
   }
 
   /**

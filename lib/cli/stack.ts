@@ -8,23 +8,19 @@
 import type { Connection } from "../connection.ts";
 import { forward, type ForwardOptions } from "../forward.ts";
 import type { DiscoveredUpstream, Discovery } from "../discovery/discovery.ts";
-import { discover } from "../discovery/follow.ts";
-import { discoveryFrom, sourceKey } from "../discovery/source.ts";
-import { acceptProxy } from "../middleware/accept_proxy.ts";
+import { sourceKey } from "../discovery/source.ts";
 import { accessLog } from "../middleware/access_log.ts";
-import { connectionMetrics } from "../middleware/metrics.ts";
 import type { ProxyMetrics } from "../metrics/proxy_metrics.ts";
 import { timeout } from "../middleware/timeout.ts";
 import type { Pool } from "../pool/pool.ts";
 import type { ConnectionReport } from "../report.ts";
 import { type Layer, type Service, ServiceBuilder } from "../service.ts";
-import { routeBySni } from "../tls/sni_router.ts";
 import type { EdgeFlags } from "./edge_flags.ts";
-import { type LayerFlags, type LayerReuse, optionalLayers } from "./layer_flags.ts";
+import { type LayerFlags, type LayerReuse, limitLayers } from "./layer_flags.ts";
 import { connectFromFlags, type PoolFlags, poolFromFlags } from "./pool_flags.ts";
 import type { HttpFlags } from "./http_flags.ts";
 import { httpBottom } from "./http_stack.ts";
-import { tlsModules } from "./tls_modules.ts";
+import { modules } from "./optional_modules.ts";
 
 /** What one server's stack is made from: plain data, the same from flags and from a file. */
 export type StackSettings = LayerFlags & PoolFlags & EdgeFlags & HttpFlags & {
@@ -91,18 +87,19 @@ export interface Stack {
  * @param options The worker count, the layers to reuse, and what to count in.
  * @returns The service and its pools.
  * @throws {TypeError} If a TLS certificate cannot be loaded; other errors of reading its files
- * (`Deno.errors.NotFound`, `NotCapable`) name the file. With TLS, `loadTls()` must have
- * loaded the TLS modules first.
+ * (`Deno.errors.NotFound`, `NotCapable`) name the file. `loadModules()` must have loaded the
+ * modules of the features the settings use.
  */
 export function buildStack(settings: StackSettings, options: StackOptions = {}): Stack {
   const { workers = 1, reuse, shutdowns, metrics } = options;
-  const { limits, faults } = optionalLayers(shareOut(settings, workers), reuse);
+  const limits = limitLayers(shareOut(settings, workers), reuse);
   const { handshakeTimeout } = settings;
   let builder = new ServiceBuilder<Connection, ConnectionReport>();
-  if (metrics) builder = builder.layer(connectionMetrics(metrics));
+  if (metrics) builder = builder.layer(modules("metrics").connectionMetrics(metrics));
   if (shutdowns) builder = builder.layer(countShutdowns(shutdowns));
   builder = builder.layer(accessLog());
   if (settings.acceptProxy.length > 0) {
+    const { acceptProxy } = modules("acceptProxy");
     builder = builder.layer(
       acceptProxy({ trusted: settings.acceptProxy, timeout: handshakeTimeout }),
     );
@@ -111,7 +108,7 @@ export function buildStack(settings: StackSettings, options: StackOptions = {}):
   let reloadCertificates: Stack["reloadCertificates"];
   const http = settings.mode === "http";
   if (settings.tls.length > 0) {
-    const { TlsCertificates, readCertificateFiles, terminateTls } = tlsModules();
+    const { TlsCertificates, readCertificateFiles, terminateTls } = modules("tls");
     const certificates = new TlsCertificates(readCertificateFiles(settings.tls));
     reloadCertificates = () => certificates.replace(readCertificateFiles(settings.tls));
     // HTTP mode's server speaks HTTP/1.1 only, so it offers no other protocol.
@@ -121,7 +118,9 @@ export function buildStack(settings: StackSettings, options: StackOptions = {}):
   // In HTTP mode, connects are per request, under the proxy's own timeouts.
   const connect = http ? 0 : settings.connectDeadline;
   builder = builder.layer(timeout({ connect, idle: settings.idleTimeout }));
-  if (faults) builder = builder.layer(faults);
+  if (settings.faults.length > 0) {
+    builder = builder.layer(modules("faults").faults(settings.faults));
+  }
   const forwarding = forwardOptions(settings);
   const pools: Pool[] = [];
   const balancer = (flags: PoolFlags, name: string) => {
@@ -146,7 +145,7 @@ export function buildStack(settings: StackSettings, options: StackOptions = {}):
       forwardTo(upstreams, `${settings.name}/sni/${name}`),
     ]),
   );
-  const router = routeBySni({
+  const router = modules("sni").routeBySni({
     routes,
     default: main,
     fallback: settings.sniFallback && forwardTo(settings.sniFallback, `${settings.name}/fallback`),
@@ -164,6 +163,7 @@ function followSources(
 ): () => void {
   if (settings.discover.length === 0) return () => {};
   const { discoveryInterval: interval, resolver } = settings;
+  const { discover, discoveryFrom } = modules("discovery");
   const stop = new AbortController();
   const { signal } = stop;
   // Sources go by their text in logs and metrics, and by their key in `seeds`.
@@ -199,7 +199,7 @@ function forwardOptions(settings: StackSettings): ForwardOptions {
       alpn: upstreamTls.alpn,
       caCerts: upstreamTls.ca === undefined
         ? undefined
-        : [tlsModules().readPemFile(upstreamTls.ca, "CA file")],
+        : [modules("tls").readPemFile(upstreamTls.ca, "CA file")],
     },
     tlsTimeout: settings.handshakeTimeout,
   };

@@ -12,12 +12,11 @@ import { formatDuration } from "../duration.ts";
 import { configureLogging, type LogLosses, reopenAccessLog } from "./logging.ts";
 import { reloadCertificates } from "./proxy.ts";
 import { Runtime } from "./runtime.ts";
-import { loadTls } from "./tls_modules.ts";
+import { loadModules, modules } from "./optional_modules.ts";
 import type { Config } from "../config/config.ts";
 import { configFromFlags } from "./config_file.ts";
 import { metricsFor } from "./on_main_thread.ts";
 import { AdminError } from "../admin/backend.ts";
-import { snapshotOf } from "../metrics/snapshot.ts";
 import type { FromWorker, ToWorker, WorkerStats } from "./worker_protocol.ts";
 
 /** The worker's side of the channel: the global scope of a Web Worker. */
@@ -84,7 +83,7 @@ scope.onmessage = async ({ data: message }) => {
         type: "observed",
         id: message.id,
         index,
-        metrics: snapshotOf(proxy.admin.metrics.registry),
+        metrics: modules("metrics").snapshotOf(proxy.admin.metrics.registry),
         status: proxy.admin.status(),
       });
       return;
@@ -127,7 +126,7 @@ async function start(message: ToWorker & { type: "start" }): Promise<void> {
   const sharing = { reusePort: true, connectionIds: { first: n, step: count }, workers: count };
   try {
     const settings = config ?? configFromFlags(options);
-    await loadTls(settings.servers);
+    await loadModules(settings.servers, options.admin !== undefined);
     proxy = Runtime.start(settings, sharing, metricsFor(options), seeds);
   } catch (error) {
     await dispose();
@@ -143,7 +142,7 @@ let reloading = Promise.resolve();
 async function reload(config: Config, seeds?: Seeds): Promise<void> {
   try {
     if (!proxy) throw new Error("this worker runs no config");
-    await loadTls(config.servers);
+    await loadModules(config.servers);
     const changes = proxy.reload(config, seeds);
     scope.postMessage({ type: "reloaded", index, changes });
   } catch (error) {
