@@ -8,16 +8,22 @@
 /** The Castagnoli polynomial, bit-reversed. */
 const POLYNOMIAL = 0x82f63b78;
 
-/** The CRC of each byte value, so each input byte costs one lookup. */
-const TABLE = (() => {
-  const table = new Uint32Array(256);
+/**
+ * The CRC of each byte value, so each input byte costs one lookup. Built on first use, not when
+ * the module loads: its loop is hot enough for V8 to compile it with TurboFan, which would page
+ * in megabytes of compiler code in every proxy, not just those that send a CRC.
+ */
+let table: Uint32Array | undefined;
+
+function buildTable(): Uint32Array {
+  table = new Uint32Array(256);
   for (let byte = 0; byte < 256; byte++) {
     let crc = byte;
     for (let bit = 0; bit < 8; bit++) crc = crc & 1 ? (crc >>> 1) ^ POLYNOMIAL : crc >>> 1;
     table[byte] = crc;
   }
   return table;
-})();
+}
 
 /**
  * The CRC32c of `bytes`, or of what came before followed by `bytes` when `crc` is the CRC of what
@@ -28,9 +34,10 @@ const TABLE = (() => {
  * @returns The CRC, an unsigned 32-bit number; `crc32c("123456789")` is 0xe3069283.
  */
 export function crc32c(bytes: Uint8Array, crc = 0): number {
+  const lookup = table ?? buildTable();
   let state = ~crc;
   for (let i = 0; i < bytes.length; i++) {
-    state = TABLE[(state ^ bytes[i]) & 0xff] ^ (state >>> 8);
+    state = lookup[(state ^ bytes[i]) & 0xff] ^ (state >>> 8);
   }
   return ~state >>> 0;
 }
