@@ -1,9 +1,9 @@
 /**
  * The modules of features a proxy may leave unused, loaded only once a server uses them: TLS
  * (with Node's TLS and crypto modules), PROXY protocol headers, SNI routing, discovery, the
- * access rules and limits, faults, and the admin API's metrics. Each costs memory for as long as the process runs, so a plain
- * proxy stays small. Load them with {@linkcode loadModules} before building the stacks of the
- * servers; a stack takes them with {@linkcode modules}.
+ * access rules and limits, faults, and the admin API's metrics. Each costs memory for as long
+ * as the process runs, so a plain proxy stays small. Load them with {@linkcode loadModules}
+ * before building the stacks of the servers; a stack takes them with {@linkcode modules}.
  *
  * @module
  */
