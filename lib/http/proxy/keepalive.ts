@@ -6,7 +6,9 @@
  */
 
 import { type Address, formatAddress } from "../../address.ts";
+import { checkMs, checkWhole } from "../../_util.ts";
 import { closeQuietly } from "../../byte_stream.ts";
+import { Upstream } from "../../pool/upstream.ts";
 import { HttpReader } from "../h1/reader.ts";
 
 /**
@@ -32,8 +34,6 @@ export class UpstreamConn {
   readonly conn: Deno.TcpConn;
   /** Reads responses from it. */
   readonly reader: HttpReader;
-  /** Whether it came from the idle pool, rather than a connect for this request. */
-  reused = false;
   /** Set once closed, or once the upstream closed or wrote while it was idle. */
   closed = false;
   /** When it went idle, from `performance.now()`; 0 while in use. */
@@ -45,6 +45,11 @@ export class UpstreamConn {
   constructor(conn: Deno.TcpConn) {
     this.conn = conn;
     this.reader = new HttpReader(conn);
+  }
+
+  /** Whether it came from the idle pool, rather than a connect for this request. */
+  get reused(): boolean {
+    return this.rounds > 0;
   }
 
   /** Closes it, once. */
@@ -62,10 +67,14 @@ export class KeepAlivePool {
   readonly #idle = new Map<string, UpstreamConn[]>();
   #sweeper: ReturnType<typeof setInterval> | undefined;
 
-  /** @param options How many to keep, and for how long. */
+  /**
+   * @param options How many to keep, and for how long.
+   * @throws {RangeError} If `maxIdle` is not a whole number or `idleTimeout` not whole
+   * milliseconds.
+   */
   constructor(options: KeepAliveOptions = {}) {
-    this.#maxIdle = options.maxIdle ?? 32;
-    this.#idleMs = options.idleTimeout ?? 60_000;
+    this.#maxIdle = checkWhole(options.maxIdle ?? 32, "keep-alive max idle", 0);
+    this.#idleMs = checkMs(options.idleTimeout ?? 60_000, "keep-alive idle timeout");
   }
 
   /** An idle connection to `address` that is still open, the most recently used; or none. */
@@ -74,7 +83,6 @@ export class KeepAlivePool {
     while (idle?.length) {
       const upstream = idle.pop()!;
       if (upstream.closed) continue;
-      upstream.reused = true;
       upstream.idleSince = 0;
       return upstream;
     }
@@ -129,6 +137,7 @@ export class KeepAlivePool {
   }
 }
 
+/** A pool's upstreams carry their name; other addresses are formatted. */
 function key(address: Address): string {
-  return formatAddress(address);
+  return address instanceof Upstream ? address.name : formatAddress(address);
 }
