@@ -56,6 +56,35 @@ Deno.test("httpProxy() answers 504 when the upstream does not answer within resp
   await until(2_000, "the proxy closed the late connection", () => upstream.ended === 1);
 });
 
+Deno.test("httpProxy() with responseTimeout 0 waits for a slow upstream, without limit", async () => {
+  await using upstream = startRawUpstream(async (conn, read) => {
+    await read();
+    await delay(1_500); // longer than one round of the timeout sweeper
+    await writeText(conn, "HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nlate");
+  });
+  await using rig = startProxy({ routes: [{ upstreams: [upstream.target] }], responseTimeout: 0 });
+  using client = Deno.createHttpClient({});
+  const response = await fetch(`${rig.url}/slow`, { client });
+  assert.equal(response.status, 200);
+  assert.equal(await response.text(), "late");
+});
+
+Deno.test("httpProxy() rejects keep-alive and header limits that are not whole numbers", () => {
+  const routes = [{ upstreams: ["127.0.0.1:9"] }];
+  assert.throws(() => startProxy({ routes, keepAlive: { idleTimeout: Number.NaN } }), {
+    name: "RangeError",
+    message: /^Cannot use keep-alive idle timeout NaN: expected whole milliseconds/,
+  });
+  assert.throws(() => startProxy({ routes, keepAlive: { maxIdle: -1 } }), {
+    name: "RangeError",
+    message: "Cannot use keep-alive max idle -1: expected a whole number, at least 0",
+  });
+  assert.throws(() => startProxy({ routes, maxResponseHeaderBytes: 0.5 }), {
+    name: "RangeError",
+    message: "Cannot use max response header bytes 0.5: expected a whole number, at least 1",
+  });
+});
+
 Deno.test("httpProxy() tries the next upstream when a connect fails, for GET and for POST", async () => {
   const dead = deadPort();
   await using live = startEchoUpstream("live");

@@ -26,7 +26,8 @@ export interface Passing {
   tries: number;
   connectMs: number;
   responseMs: number;
-  late: Sweeper;
+  /** Fires the response timeout; none when it is 0, for no limit. */
+  late: Sweeper | undefined;
   maxHeaderBytes: number;
 }
 
@@ -131,7 +132,7 @@ async function answered(
       cut();
     },
   };
-  passing.late.add(timer);
+  passing.late?.add(timer);
   const signal = info.signal;
   signal.addEventListener("abort", cut);
   try {
@@ -141,7 +142,7 @@ async function answered(
     const why = `The upstream did not answer within ${formatDuration(passing.responseMs)}`;
     throw new ProxyError(504, why, { cause: error });
   } finally {
-    passing.late.delete(timer);
+    passing.late?.delete(timer);
     signal.removeEventListener("abort", cut);
   }
 }

@@ -66,7 +66,11 @@ export interface HttpProxyOptions {
   tries?: number;
   /** Milliseconds each connect may take. @default {5000} */
   connectTimeout?: number;
-  /** Milliseconds from sending a request to its response head; then 504. @default {60000} */
+  /**
+   * Milliseconds from sending a request to its response head; then 504. 0 for no limit.
+   *
+   * @default {60000}
+   */
   responseTimeout?: number;
   /** The most bytes a response head may take. @default {65536} */
   maxResponseHeaderBytes?: number;
@@ -128,13 +132,14 @@ export function httpProxy(options: HttpProxyOptions): HttpProxy {
   })));
   const keepAlive = new KeepAlivePool(options.keepAlive);
   const responseMs = checkMs(options.responseTimeout ?? 60_000, "response timeout");
+  const maxHeaderBytes = options.maxResponseHeaderBytes ?? 65_536;
   const passing: Passing = {
     keepAlive,
     tries: checkWhole(options.tries ?? 3, "tries", 1),
     connectMs: checkMs(options.connectTimeout ?? 5_000, "connect timeout"),
     responseMs,
-    late: new Sweeper(responseMs),
-    maxHeaderBytes: options.maxResponseHeaderBytes ?? 65_536,
+    late: responseMs === 0 ? undefined : new Sweeper(responseMs),
+    maxHeaderBytes: checkWhole(maxHeaderBytes, "max response header bytes", 1),
   };
   const style = options.forwarded ?? "x-forwarded";
   const trusted = new TrustedProxies(options.trustedProxies);
