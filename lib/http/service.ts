@@ -8,7 +8,7 @@
 import { serviceFailed } from "./_response.ts";
 import type { Layer, Service } from "../service.ts";
 import { RequestInfo } from "./request_info.ts";
-import { upgradeOf } from "./h1/upgrade.ts";
+import { discardResponse, upgradeOf } from "./h1/upgrade.ts";
 
 /**
  * A {@linkcode Service} for HTTP: a `Request` in, a promised `Response` out.
@@ -68,7 +68,8 @@ export function serviceFn(
 /**
  * Adapts an {@linkcode HttpService} to a `Deno.serve` handler, as hyper runs a tower service.
  * Each request gets its {@linkcode RequestInfo}: the client's address and whether the listener
- * has TLS. A service that rejects gets a plain 500, with no detail for the client; the error is
+ * has TLS. The service gets a copy of `Deno.serve`'s request, whose headers its layers may change
+ * (those of `Deno.serve` cannot), as with minginx's own server. A service that rejects gets a plain 500, with no detail for the client; the error is
  * logged (category `minginx.http`, level error).
  *
  * With a certificate (`cert` and `key` in its options), `Deno.serve` offers HTTP/2 (`h2`, agreed
@@ -103,6 +104,7 @@ export function toHandler(
       client: { hostname: remote.hostname ?? "", port: remote.port ?? 0 },
       secure: request.url.startsWith("https:"),
     });
+    request = new Request(request);
     RequestInfo.attach(request, info);
     let response: Response;
     try {
@@ -111,6 +113,7 @@ export function toHandler(
       return serviceFailed(request, info, error);
     }
     if (upgradeOf(response)) {
+      discardResponse(response);
       const refused = new Response("Upgrades need minginx's own HTTP/1.1 server (httpServer)\n", {
         status: 501,
       });

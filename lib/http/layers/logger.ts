@@ -111,6 +111,8 @@ export function logger(options: LoggerOptions = {}): HttpLayer {
   return (inner) =>
     async function logger(request: Request): Promise<Response> {
       const info = requestInfo(request);
+      // As the request came to the logger: layers inside may set it later.
+      const requestId = request.headers.get("x-request-id") ?? undefined;
       let response: Response | undefined; // the inner service's answer
       let threw = false;
       info.onSent((bytes, error, sent) => {
@@ -134,7 +136,7 @@ export function logger(options: LoggerOptions = {}): HttpLayer {
           status,
           bytes,
           durationMs: Math.round(performance.now() - info.startedAt),
-          requestId: request.headers.get("x-request-id") ?? undefined,
+          requestId,
           error: why === undefined ? undefined : messageOf(why),
         } satisfies RequestLogProperties;
         log[level](LINES[why === undefined ? 0 : 1], properties);

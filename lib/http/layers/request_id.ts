@@ -5,7 +5,6 @@
  * @module
  */
 
-import { RequestInfo, requestInfo } from "../request_info.ts";
 import type { HttpLayer } from "../service.ts";
 import { withHeaders } from "../_response.ts";
 
@@ -47,8 +46,6 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
  * The HTTP RequestId layer: keeps the request's `X-Request-Id` if it is usable (1 to 200 visible
  * ASCII characters), else gives the request a new one (`crypto.randomUUID()`), so that the inner
  * services and the upstream see it; and sets it on the response, so that the client sees it.
- * A request whose headers cannot change (those of `Deno.serve` cannot) goes on as a copy with the
- * header set, carrying the same `requestInfo`.
  *
  * @param options The header, and how to make new ids.
  * @returns The layer.
@@ -86,23 +83,8 @@ export function requestId(options: RequestIdOptions = {}): HttpLayer {
     async function requestId(request: Request): Promise<Response> {
       const sent = request.headers.get(header);
       const id = sent !== null && USABLE.test(sent) ? sent : generate();
-      if (id !== sent) request = withRequestHeader(request, header, id);
+      if (id !== sent) request.headers.set(header, id);
       const response = await inner(request);
       return withHeaders(response, (headers) => headers.set(header, id));
     };
-}
-
-/** The request with a header set: in place if its headers can change, else as a copy. */
-function withRequestHeader(request: Request, name: string, value: string): Request {
-  try {
-    request.headers.set(name, value);
-    return request;
-  } catch (error) {
-    if (!(error instanceof TypeError)) throw error;
-  }
-  const headers = new Headers(request.headers);
-  headers.set(name, value);
-  const copy = new Request(request, { headers });
-  RequestInfo.attach(copy, requestInfo(request));
-  return copy;
 }
