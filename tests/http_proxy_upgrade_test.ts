@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
-import { concat, randomBytes, readToEnd, sha256, within, writeAll } from "./_helpers.ts";
+import { httpProxy, toHandler } from "../http.ts";
+import { concat, randomBytes, readToEnd, sha256, until, within, writeAll } from "./_helpers.ts";
 import {
   fieldOf,
   rawClient,
+  rawExchange,
   type Seen,
   startEchoUpstream,
   startProxy,
@@ -156,6 +158,37 @@ Deno.test("httpProxy() passes the upstream's refusal of an Upgrade on as a plain
   await client.send("GET /next HTTP/1.1\r\nHost: a\r\n\r\n");
   const next = await client.response();
   assert.equal((JSON.parse(next.text) as Seen).path, "/next");
+});
+
+Deno.test("httpProxy() behind toHandler() sets forwarding fields, and answers an Upgrade 501 closing the upstream's connection", async () => {
+  await using upstream = startEchoUpstream();
+  await using raw = startRawUpstream(async (conn, read) => {
+    if (!(await read())) return;
+    await writeText(
+      conn,
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: foo\r\nConnection: upgrade\r\n\r\n",
+    );
+    await read(); // until the proxy lets go of the connection
+  });
+  await using proxy = httpProxy({
+    routes: [{ path: "/raw", upstreams: [raw.target] }, { upstreams: [upstream.address] }],
+  });
+  await using server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    toHandler(proxy),
+  );
+  const url = `http://127.0.0.1:${server.addr.port}`;
+  using client = Deno.createHttpClient({});
+  const seen: Seen = await (await fetch(`${url}/seen`, { client })).json();
+  assert.equal(seen.headers["x-forwarded-for"], "127.0.0.1");
+  const response = await rawExchange(server.addr.port, [
+    "GET /raw HTTP/1.1",
+    "Host: x",
+    "Connection: upgrade",
+    "Upgrade: foo",
+  ]);
+  assert.equal(response.status, 501);
+  await until(2_000, "the proxy closed the upstream connection", () => raw.ended === 1);
 });
 
 Deno.test("httpServer() sends 100 Continue to a client that expects it, and then the upstream's answer", async () => {

@@ -20,7 +20,7 @@ import { HttpReader } from "./reader.ts";
 import { frameRequest } from "./request.ts";
 import { respond } from "./respond.ts";
 import { serviceFailed, textResponse } from "../_response.ts";
-import { upgradeOf } from "./upgrade.ts";
+import { discardResponse, upgradeOf } from "./upgrade.ts";
 import { Sweeper, type Timed } from "../../_sweeper.ts";
 import { writeAll } from "./body_sink.ts";
 import { HeaderTimeoutError, type HttpServerOptions, limitsOf } from "./limits.ts";
@@ -133,7 +133,7 @@ export function httpServer(
           response = serviceFailed(request, info, error);
         }
         if (body?.error instanceof BodyTooLargeError) {
-          await response.body?.cancel().catch(() => {});
+          discardResponse(response);
           response = textResponse(413, body.error.message);
         }
         const upgrade = upgradeOf(response);

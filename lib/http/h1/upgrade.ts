@@ -36,13 +36,16 @@ export type UpgradeHandler = (
   connection: Connection,
 ) => Promise<void>;
 
-const handlers = new WeakMap<Response, UpgradeHandler>();
+const handlers = new WeakMap<Response, { handler: UpgradeHandler; decline?: () => void }>();
 
 /**
  * A stand-in response that hands the connection to `handler`. Only minginx's HTTP/1.1 server
- * knows it; `Deno.serve` (through {@linkcode toHandler}) answers it with 501.
+ * knows it; `Deno.serve` (through {@linkcode toHandler}) answers it with 501. When it is not
+ * used (that 501, or a layer outside that answered instead), `decline` runs, to let go of what
+ * the handler would have used, such as the upstream connection of a proxied upgrade.
  *
  * @param handler Takes the connection over.
+ * @param decline Called instead of `handler` when nothing will call that.
  * @returns The stand-in response.
  *
  * @example Switch to a protocol that says one line
@@ -67,15 +70,30 @@ const handlers = new WeakMap<Response, UpgradeHandler>();
  * assert.match(new TextDecoder().decode(buffer.subarray(0, n!)), /^HTTP\/1\.1 101 /);
  * ```
  */
-export function upgradeResponse(handler: UpgradeHandler): Response {
+export function upgradeResponse(handler: UpgradeHandler, decline?: () => void): Response {
   const response = new Response(null, { status: 200 });
-  handlers.set(response, handler);
+  handlers.set(response, { handler, decline });
   return response;
 }
 
 /** The handler a stand-in response carries, if it is one. */
 export function upgradeOf(response: Response): UpgradeHandler | undefined {
-  return handlers.get(response);
+  return handlers.get(response)?.handler;
+}
+
+/**
+ * Lets go of a response that will not be sent (a late one, or one another replaced): cancels its
+ * body, or declines the upgrade it stands in for.
+ *
+ * @param response The response.
+ */
+export function discardResponse(response: Response): void {
+  const upgrade = handlers.get(response);
+  if (upgrade) {
+    handlers.delete(response);
+    upgrade.decline?.();
+  }
+  response.body?.cancel().catch(() => {}); // nobody will read it
 }
 
 /** Whether a request asks to switch protocols: `Connection: upgrade` and an `Upgrade` field. */

@@ -10,6 +10,7 @@ import { checkMs } from "../../_util.ts";
 import { requestInfo } from "../request_info.ts";
 import type { HttpLayer } from "../service.ts";
 import { textResponse } from "../_response.ts";
+import { discardResponse } from "../h1/upgrade.ts";
 
 /**
  * Why {@linkcode timeout} answered 504: the inner service had no response within the time. The
@@ -110,10 +111,7 @@ export function timeout(options: number | TimeoutOptions): HttpLayer {
           resolve(textResponse(error.status, error.message));
         }, ms);
         const answered = (response: Response) => {
-          if (late) {
-            response.body?.cancel().catch(() => {}); // nobody will read it
-            return;
-          }
+          if (late) return discardResponse(response);
           clearTimeout(timer);
           resolve(response);
         };

@@ -42,8 +42,10 @@ export function answerOf(
       done(false);
       throw new ProxyError(502, "The upstream switched protocols unasked");
     }
-    return upgradeResponse((client, preread, connection) =>
-      splice(answer.raw, client, preread, upstream, connection).finally(() => done(false))
+    return upgradeResponse(
+      (client, preread, connection) =>
+        splice(answer.raw, client, preread, upstream, connection).finally(() => done(false)),
+      () => done(false),
     );
   }
   if (head.status > 599) {
