@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { ServiceBuilder } from "../mod.ts";
-import { logger, serviceFn } from "../http.ts";
+import { httpProxy, ipFilter, logger, requestInfo, serviceFn } from "../http.ts";
 import { randomBytes } from "./_helpers.ts";
-import { rawRequest, serveHttp } from "./_http.ts";
+import { rawRequest, requestFrom, serveHttp } from "./_http.ts";
+import { deadPort } from "./_http_proxy.ts";
 import { captureLogs, recordsOf, textOf } from "./_logs.ts";
 
 Deno.test("logger() logs method, path, status, bytes sent and duration once per request", async () => {
@@ -77,5 +78,48 @@ Deno.test("logger() logs nothing for a request that no server sent", async () =>
     const response = await service(new Request("http://localhost/"));
     assert.equal(await response.text(), "hello");
     assert.equal(recordsOf(records).length, 0);
+  });
+});
+
+Deno.test("logger() gives the reason of an answer the proxy or a layer made itself: 502, 404, 403", async () => {
+  await captureLogs(async (records) => {
+    const port = deadPort();
+    await using proxy = httpProxy({ routes: [{ path: "/app", upstreams: [`127.0.0.1:${port}`] }] });
+    const service = new ServiceBuilder<Request, Response>()
+      .layer(logger())
+      .layer(ipFilter({ rules: [{ action: "deny", cidr: "10.0.0.0/8" }] }))
+      .service(proxy);
+    let host = "";
+    {
+      await using server = serveHttp(service);
+      host = new URL(server.url).host;
+      for (const path of ["/app", "/other"]) {
+        await (await fetch(`${server.url}${path}`)).body?.cancel();
+      }
+    }
+    const denied = requestFrom("10.1.2.3");
+    await service(denied);
+    const lines = recordsOf(records).map(({ level, properties }) => [
+      level,
+      properties.status,
+      properties.error,
+    ]);
+    assert.deepEqual(lines[0].slice(0, 2), ["warning", 502]);
+    assert.match(
+      String(lines[0][2]),
+      new RegExp(
+        `^No upstream answered: Cannot connect to 127\\.0\\.0\\.1:${port}: Connection refused`,
+      ),
+    );
+    assert.deepEqual(lines[1], [
+      "warning",
+      404,
+      `No route takes host "${host}" and path "/other"`,
+    ]);
+    assert.equal(lines.length, 2, "the request called directly is not sent, so not logged");
+    assert.equal(
+      requestInfo(denied).refusal?.message,
+      'Client 10.1.2.3 is denied by "deny 10.0.0.0/8"',
+    );
   });
 });

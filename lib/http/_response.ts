@@ -37,6 +37,27 @@ export function textResponse(status: number, message: string, headers?: HeadersI
   return response;
 }
 
+/** An error that a layer answers with a status of its own, such as the proxy's 502. */
+export interface StatusError extends Error {
+  /** The status to answer with. */
+  readonly status: number;
+}
+
+/**
+ * The answer of a layer that stops a request itself because of `error`: its status and message,
+ * as {@linkcode textResponse} makes them, with the error noted as the request's
+ * {@linkcode RequestInfo.prototype.refusal} for a logger outside.
+ *
+ * @param info The request's info.
+ * @param error Why: its status and message go to the client.
+ * @param headers More headers, such as `Retry-After`.
+ * @returns A new response.
+ */
+export function refusal(info: RequestInfo, error: StatusError, headers?: HeadersInit): Response {
+  info.refusal = error;
+  return textResponse(error.status, error.message, headers);
+}
+
 const encoder = new TextEncoder();
 const log = getLogger(["minginx", "http"]);
 

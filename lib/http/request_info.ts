@@ -67,6 +67,11 @@ export class RequestInfo {
   readonly connection: Connection | undefined;
   /** When the server had read the request's head, from `performance.now()`. */
   readonly startedAt: number = performance.now();
+  /**
+   * Why a layer or the proxy answered the request itself (a 403, 404, 429, 502 or 504), when one
+   * did: what a logger gives as the line's `error`.
+   */
+  refusal: Error | undefined;
   #outer: AbortSignal | undefined;
   #controller: AbortController | undefined;
   #signal: AbortSignal | undefined;

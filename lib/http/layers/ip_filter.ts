@@ -9,7 +9,7 @@
 import { deniedMessage, type IpFilterOptions, IpRules } from "../../ip_rules.ts";
 import { requestInfo } from "../request_info.ts";
 import type { HttpLayer } from "../service.ts";
-import { textResponse } from "../_response.ts";
+import { refusal } from "../_response.ts";
 
 export type { IpFilterOptions, IpRule } from "../../ip_rules.ts";
 
@@ -85,10 +85,9 @@ export function ipFilter(options: IpFilterOptions): HttpLayer {
   if (rules.allowsAll) return (inner) => inner;
   return (inner) =>
     function ipFilter(request: Request): Promise<Response> {
-      const client = requestInfo(request).client.hostname;
-      const verdict = rules.check(client);
+      const info = requestInfo(request);
+      const verdict = rules.check(info.client.hostname);
       if (verdict.allowed) return inner(request);
-      const error = new ForbiddenError(client, verdict.rule);
-      return Promise.resolve(textResponse(error.status, error.message));
+      return Promise.resolve(refusal(info, new ForbiddenError(info.client.hostname, verdict.rule)));
     };
 }

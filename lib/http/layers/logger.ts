@@ -119,7 +119,7 @@ export function logger(options: LoggerOptions = {}): HttpLayer {
         // A layer outside may answer before the inner service does (a timeout's 504): then the
         // inner answer comes late, if at all, and the status is the one sent instead.
         const early = response === undefined && !threw;
-        const why = error ?? info.abortReason ?? (early ? EARLY : undefined);
+        const why = error ?? info.abortReason ?? info.refusal ?? (early ? EARLY : undefined);
         const status = sent?.status ?? (threw ? 500 : response?.status ?? 0);
         const level: LogLevel = threw
           ? "error"

@@ -11,7 +11,7 @@ import { clientBuckets } from "../../_rate_limit.ts";
 import { formatRate } from "../../rate.ts";
 import { requestInfo } from "../request_info.ts";
 import type { HttpLayer } from "../service.ts";
-import { textResponse } from "../_response.ts";
+import { refusal } from "../_response.ts";
 
 export type { RateLimitOptions } from "../../middleware/rate_limit.ts";
 
@@ -98,13 +98,14 @@ export function rateLimit(options: RateLimitOptions): HttpLayer {
   const buckets = clientBuckets(options);
   return (inner) =>
     function rateLimit(request: Request): Promise<Response> {
-      const client = requestInfo(request).clientKey;
+      const info = requestInfo(request);
+      const client = info.clientKey;
       if (buckets.take(client)) return inner(request);
       // Short of a whole token: the wait until the bucket holds one again.
       const seconds = (1 - buckets.tokens(client)) / buckets.rate;
       const retryAfter = Math.max(1, Math.ceil(seconds));
       const error = new TooManyRequestsError(client, buckets.rate, buckets.burst, retryAfter);
       const headers = { "retry-after": String(retryAfter) };
-      return Promise.resolve(textResponse(error.status, error.message, headers));
+      return Promise.resolve(refusal(info, error, headers));
     };
 }

@@ -17,6 +17,7 @@ import { wantsUpgrade } from "../h1/upgrade.ts";
 import { type ForwardedStyle, setForwarded, stripHopByHop, TrustedProxies } from "./forwarded.ts";
 import { type KeepAliveOptions, KeepAlivePool } from "./keepalive.ts";
 import { ProxyError } from "./proxy_error.ts";
+import { refusal } from "../_response.ts";
 import { type RouteMatch, Router } from "./router.ts";
 import { type Passing, passOn } from "./pass_on.ts";
 import { Sweeper } from "../../_sweeper.ts";
@@ -150,18 +151,18 @@ export function httpProxy(options: HttpProxyOptions): HttpProxy {
     const query = target.indexOf("?");
     const path = query === -1 ? target : target.slice(0, query);
     const host = request.headers.get("host") ?? url.slice(url.indexOf("//") + 2, start);
+    const info = requestInfo(request);
     const balancer = router.route(host, path);
     if (balancer === undefined) {
-      return new ProxyError(404, `No route takes host "${host}" and path "${path}"`).toResponse();
+      return refusal(info, new ProxyError(404, `No route takes host "${host}" and path "${path}"`));
     }
-    const info = requestInfo(request);
     const upgrade = wantsUpgrade(request);
     stripHopByHop(request.headers, upgrade);
     setForwarded(request.headers, info, style, trusted);
     try {
       return await passOn(request, target, balancer, info, upgrade, passing);
     } catch (error) {
-      if (error instanceof ProxyError) return error.toResponse();
+      if (error instanceof ProxyError) return refusal(info, error);
       throw error;
     }
   };

@@ -5,8 +5,6 @@
  * @module
  */
 
-import { textResponse } from "../_response.ts";
-
 /**
  * The proxy's own answer to a request it could not pass on: the status and a sentence that says
  * why. It is what the client gets as a plain-text body, and what a logger sees.
@@ -18,7 +16,6 @@ import { textResponse } from "../_response.ts";
  *
  * const error = new ProxyError(404, 'No route takes host "example.com" and path "/x"');
  * assert.equal(error.status, 404);
- * assert.equal(error.toResponse().status, 404);
  * ```
  */
 export class ProxyError extends Error {
@@ -34,10 +31,5 @@ export class ProxyError extends Error {
     super(message, options);
     this.name = "ProxyError";
     this.status = status;
-  }
-
-  /** The plain-text response that tells the client. */
-  toResponse(): Response {
-    return textResponse(this.status, this.message);
   }
 }
