@@ -222,7 +222,13 @@ Deno.test("CLI runs an HTTP server from a config file, and check lists every HTT
             upstreams: ["127.0.0.1:4"],
             mode: "http",
             sni: { "a.test": ["127.0.0.1:5"] },
-            routes: [{ host: "a b", upstreams: ["127.0.0.1:6"] }],
+            routes: [
+              { host: "a b", upstreams: ["127.0.0.1:6"] },
+              { host: "a.test/x", path: "/y", upstreams: ["127.0.0.1:6"] },
+              { path: "api", upstreams: ["127.0.0.1:6"] },
+              { host: "B.test", path: "/=", upstreams: ["127.0.0.1:6"] },
+              { host: "b.test", path: "/=", upstreams: ["127.0.0.1:7"] },
+            ],
           },
         ],
       }),
@@ -234,8 +240,14 @@ Deno.test("CLI runs an HTTP server from a config file, and check lists every HTT
     assert.deepEqual(stderr.trim().split("\n"), [
       `${bad}: servers[0].routes: needs "mode": "http": add it, or drop this`,
       `${bad}: servers[0].forwarded: needs "mode": "http": add it, or drop this`,
-      `${bad}: servers[1].routes[0]: host "a b" and path "/" are not valid: expected a host ` +
-      "such as example.com or *.example.com, and a path prefix such as /api",
+      `${bad}: servers[1].routes[0].host: "a b" is not valid: expected a host such as ` +
+      "example.com or *.example.com",
+      `${bad}: servers[1].routes[1].host: "a.test/x" is not valid: expected a host such as ` +
+      "example.com or *.example.com",
+      `${bad}: servers[1].routes[2].path: "api" is not valid: expected a path prefix such as ` +
+      '/api: a "/", then no spaces, ? or #',
+      `${bad}: servers[1].routes[4]: has the host and path of servers[1].routes[3]: give one ` +
+      "route both upstreams",
       `${bad}: servers[1].sni: does not go with "mode": "http": ` +
       "HTTP mode routes by the Host field instead, with routes",
     ]);

@@ -9,7 +9,7 @@
 import type { AlgorithmName } from "../balance/algorithms.ts";
 import { parseDuration } from "../duration.ts";
 import type { ForwardedStyle } from "../http/proxy/forwarded.ts";
-import { isRouteHost } from "../http/proxy/router.ts";
+import { isRouteHost, isRoutePath } from "../http/proxy/router.ts";
 import { parseCidr } from "../ip.ts";
 import { parseUpstream } from "../pool/upstream.ts";
 import { parseSize } from "../size.ts";
@@ -224,11 +224,11 @@ export function forwardedStyle(text: string, label: string): ForwardedStyle {
  * @param match The text.
  * @returns The host (if any) and the path prefix; undefined if the text is no such match.
  */
-export function routeMatchOf(match: string): { host?: string; path: string } | undefined {
+function routeMatchOf(match: string): { host?: string; path: string } | undefined {
   const slash = match.indexOf("/");
   const host = (slash < 0 ? match : match.slice(0, slash)).toLowerCase();
   const path = slash < 0 ? "/" : match.slice(slash);
-  if (/[\s?#=]/.test(path)) return undefined;
+  if (!isRoutePath(path)) return undefined;
   if (host === "") return slash === 0 ? { path } : undefined;
   return isRouteHost(host) ? { host, path } : undefined;
 }

@@ -14,9 +14,9 @@ import {
   type HttpFlags,
   type HttpRouteFlags,
   MODES,
-  routeMatchOf,
   tcpOnly,
 } from "../cli/http_flags.ts";
+import { isRouteHost, isRoutePath } from "../http/proxy/router.ts";
 import { bytesIn } from "../size.ts";
 import { type Check, type Checker, join, type Json } from "./_fields.ts";
 import { cidrsOf } from "./_edge_fields.ts";
@@ -72,22 +72,25 @@ function routesOf(c: Checker, value: unknown, path: string): HttpRouteFlags[] {
   const routes: HttpRouteFlags[] = [];
   const object = c.object("servers[].routes[]");
   const algorithm = c.oneOf(Object.keys(ALGORITHMS) as AlgorithmName[]);
+  const seen = new Map<string, number>(); // each route's host and path, to find a second
   for (const [i, item] of (c.list("route", true)(value, path) ?? []).entries()) {
     const itemPath = join(path, i);
     const read = c.reader(object(item, itemPath) ?? {}, itemPath);
-    const host = read("host", c.string('a host such as "example.com" or "*.example.com"'), "");
-    const prefix = read("path", c.string('a path prefix such as "/api"'), "/");
-    const match = routeMatchOf(`${host}${prefix}`);
-    if (match === undefined || !prefix.startsWith("/")) {
+    const issues = c.issues.length;
+    const host = read("host", routeHost(c), undefined);
+    const prefix = read("path", routePath(c), "/");
+    // Two routes of one host and path: the second would never take a request.
+    const key = `${host ?? "*"} ${prefix}`;
+    const same = seen.get(key);
+    if (c.issues.length === issues && same !== undefined) {
       c.add(
         itemPath,
-        `host "${host}" and path "${prefix}" are not valid: expected a host such as ` +
-          "example.com or *.example.com, and a path prefix such as /api",
+        `has the host and path of ${join(path, same)}: give one route both upstreams`,
       );
-    }
+    } else if (c.issues.length === issues) seen.set(key, i);
     const route: HttpRouteFlags = {
-      ...(match?.host === undefined ? {} : { host: match.host }),
-      path: match?.path ?? prefix,
+      ...(host === undefined ? {} : { host }),
+      path: prefix,
       upstreams: read("upstreams", (v, p) => upstreamsOf(c, v, p), []),
     };
     const balance = read("balance", algorithm, undefined);
@@ -101,6 +104,32 @@ function routesOf(c: Checker, value: unknown, path: string): HttpRouteFlags[] {
     routes.push(route);
   }
   return routes;
+}
+
+/** A route's host, in lower case: a name such as `example.com`, or `*.example.com`. */
+function routeHost(c: Checker): Check<string> {
+  const check = c.string('a host such as "example.com" or "*.example.com"');
+  return (value, path) => {
+    const host = check(value, path)?.toLowerCase();
+    if (host === undefined || isRouteHost(host)) return host;
+    return c.add(
+      path,
+      `"${value}" is not valid: expected a host such as example.com or *.example.com`,
+    );
+  };
+}
+
+/** A route's path prefix: a `/`, then no spaces, `?` or `#`. */
+function routePath(c: Checker): Check<string> {
+  const check = c.string('a path prefix such as "/api"');
+  return (value, path) => {
+    const prefix = check(value, path);
+    if (prefix === undefined || isRoutePath(prefix)) return prefix;
+    return c.add(
+      path,
+      `"${prefix}" is not valid: expected a path prefix such as /api: a "/", then no spaces, ? or #`,
+    );
+  };
 }
 
 /** A size as text such as `"64KiB"`, or whole bytes, of at least `min`. */

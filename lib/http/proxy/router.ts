@@ -47,6 +47,16 @@ export function isRouteHost(host: string): boolean {
 }
 
 /**
+ * Whether a route may take this path prefix: a `/`, then no spaces, `?` or `#`.
+ *
+ * @param path The prefix.
+ * @returns Whether it may.
+ */
+export function isRoutePath(path: string): boolean {
+  return path.startsWith("/") && !/[\s?#]/.test(path);
+}
+
+/**
  * Routes requests to targets, by host and then path. Hosts are tried most specific first (the
  * exact host, then wildcards from the longest), then routes without a host; within them, the
  * longest matching path prefix wins. So a more specific host takes a request only for the paths
@@ -66,7 +76,7 @@ export class Router<T> {
   constructor(routes: Iterable<{ match: RouteMatch; target: T }>) {
     for (const { match, target } of routes) {
       const path = match.path ?? "/";
-      if (!path.startsWith("/") || /[\s?#]/.test(path)) {
+      if (!isRoutePath(path)) {
         throw new TypeError(`Cannot use route path "${path}": expected a prefix such as /api`);
       }
       const entry = { path, target };
