@@ -114,3 +114,61 @@ Deno.test("configFromFlags() makes the one server plain flags describe", () => {
   assert.deepEqual(config.servers[0].onUpstreamRemoved, { action: "drain", after: 0 });
   assert.equal(config.drainTimeout, 30_000);
 });
+
+Deno.test("withFlags() checks HTTP flags against the file's mode, and names the side of a conflict", () => {
+  const http = validateConfig({
+    servers: [{ listen: "127.0.0.1:8081", upstreams: ["10.0.0.1:80"], mode: "http" }],
+  });
+  const tcp = validateConfig({
+    servers: [{
+      listen: "127.0.0.1:8081",
+      upstreams: ["10.0.0.1:80"],
+      sni: { "a.test": ["10.0.0.2:80"] },
+    }],
+  });
+  const args = (...flags: string[]) => parseCliArgs(["--config", "f.jsonc", ...flags]);
+  const [server] = withFlags(http, args("--max-body-size", "1KiB")).servers;
+  assert.equal(server.maxBodySize, 1_024, "the file says http, so an HTTP flag applies");
+  const cases: [typeof http, string[], string][] = [
+    [
+      tcp,
+      ["--max-body-size", "1KiB"],
+      'Option --max-body-size needs "mode": "http" in f.jsonc, or --mode http',
+    ],
+    [
+      http,
+      ["--sni", "a.test=10.0.0.2:80"],
+      'Option --sni does not go with "mode": "http" in f.jsonc: HTTP mode routes by the Host field instead, with routes',
+    ],
+    [
+      tcp,
+      ["--mode", "http"],
+      'Option --mode http does not go with "sni" in f.jsonc: HTTP mode routes by the Host field instead, with routes',
+    ],
+    [
+      http,
+      ["--send-proxy", "v1"],
+      'Option --send-proxy does not go with "mode": "http" in f.jsonc: HTTP mode tells ' +
+      "upstreams about clients in forwarding fields instead",
+    ],
+  ];
+  const alpn = {
+    servers: [{
+      listen: "127.0.0.1:8081",
+      upstreams: ["10.0.0.1:80"],
+      mode: "http",
+      tls: { certificates: [{ cert: "a.crt", key: "a.key" }], alpn: ["h2"] },
+    }],
+  };
+  assert.throws(() => validateConfig(alpn), {
+    name: "ConfigError",
+    message: /^servers\[0\]\.tls\.alpn: does not go with "mode": "http"/,
+  });
+  for (const [config, flags, message] of cases) {
+    assert.throws(
+      () => withFlags(config, args(...flags)),
+      { name: "UsageError", message },
+      flags.join(" "),
+    );
+  }
+});

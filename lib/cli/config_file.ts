@@ -9,7 +9,7 @@ import { formatAddress } from "../address.ts";
 import type { Config, ServerConfig } from "../config/config.ts";
 import { formatDuration } from "../duration.ts";
 import { type CliOptions, UsageError } from "./args.ts";
-import { tcpOnly } from "./http_flags.ts";
+import { HTTP_FLAGS, tcpOnly } from "./http_flags.ts";
 
 /**
  * Reads and validates a config file.
@@ -134,10 +134,19 @@ export function withFlags(config: Config, options: CliOptions): Config {
   }
   // --upstream gives the discovery sources too: dns:, srv: and file: are upstreams there.
   if (flags.includes("upstream")) server.discover = options.discover;
-  const [conflict] = server.mode === "http" ? tcpOnly(server as unknown as ServerConfig) : [];
+  // The file and the flags each made sense alone (both were checked); together they may not.
+  const file = options.config;
+  const http = server.mode === "http";
+  const orphan = flags.find((name) => name !== "mode" && name in HTTP_FLAGS);
+  if (!http && orphan) {
+    throw new UsageError(`Option --${orphan} needs "mode": "http" in ${file}, or --mode http`);
+  }
+  const [conflict] = http ? tcpOnly(server as unknown as ServerConfig) : [];
   if (conflict) {
     throw new UsageError(
-      `Option --mode http does not go with "${conflict.key}" in ${options.config}: ${conflict.why}`,
+      given(conflict.flag.slice(2))
+        ? `Option ${conflict.flag} does not go with "mode": "http" in ${file}: ${conflict.why}`
+        : `Option --mode http does not go with "${conflict.key}" in ${file}: ${conflict.why}`,
     );
   }
   return { ...config, servers: [server as unknown as ServerConfig] };

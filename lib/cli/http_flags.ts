@@ -104,7 +104,8 @@ export function parseHttpFlags(values: Values): HttpFlags {
   if (!(MODES as readonly string[]).includes(mode)) {
     throw new TypeError(`Cannot parse --mode "${mode}": expected tcp or http`);
   }
-  if (mode === "tcp") {
+  // With --config, the file may say "mode": "http": withFlags() checks the server it makes.
+  if (mode === "tcp" && values.config === undefined) {
     const orphan = Object.keys(HTTP_FLAGS).find((name) => name !== "mode" && name in values);
     if (orphan) throw new TypeError(`Option --${orphan} needs --mode http: add it, or drop it`);
   }
@@ -146,8 +147,8 @@ export function parseHttpFlags(values: Values): HttpFlags {
 
 /** An edge setting HTTP mode cannot use: its config key and its flag. */
 export interface TcpOnly {
-  /** The key in a config file's server. */
-  key: "sni" | "sniFallback" | "sendProxy" | "upstreamTls" | "tlsAlpn" | "faults";
+  /** Where it is in a config file's server: a key, or a dotted path to a part of one. */
+  key: "sni" | "sniFallback" | "sendProxy" | "upstreamTls" | "tls.alpn" | "faults";
   /** The flag. */
   flag: string;
   /** Why HTTP mode cannot use it, and what it has instead. */
@@ -195,7 +196,7 @@ export function tcpOnly(edge: EdgeFlags & Pick<LayerFlags, "faults">): TcpOnly[]
   }
   if (edge.tlsAlpn.some((name) => name !== "http/1.1")) {
     found.push({
-      key: "tlsAlpn",
+      key: "tls.alpn",
       flag: "--tls-alpn",
       why: "HTTP mode's server speaks http/1.1 only, which it offers by itself",
     });

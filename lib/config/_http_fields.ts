@@ -57,7 +57,7 @@ export function httpOf(
   };
   if (mode === "http") {
     for (const { key, why } of tcpOnly(edge)) {
-      c.add(join(path, key), `does not go with "mode": "http": ${why}`);
+      c.add(key.split(".").reduce(join, path), `does not go with "mode": "http": ${why}`);
     }
   } else {
     for (const key of Object.keys(server)) {
