@@ -70,8 +70,8 @@ Deno.test("main.ts check refuses a discovery source in an SNI route, saying wher
     assert.ok(
       stderr.includes(
         `servers[0].sni["a.example"][0]: "dns:a.internal:80" is not valid here: discovery ` +
-          `sources (dns:, srv:, file:) go in a server's "upstreams", not in "sni" routes or ` +
-          `"sniFallback"`,
+          `sources (dns:, srv:, file:) go in a server's own "upstreams", not in a route's ` +
+          `("sni", "sniFallback" or "routes")`,
       ),
       stderr,
     );

@@ -87,7 +87,7 @@ export function upstreamsOf(
         c.add(
           itemPath,
           `"${item}" is not valid here: discovery sources (dns:, srv:, file:) go in a ` +
-            `server's "upstreams", not in "sni" routes or "sniFallback"`,
+            `server's own "upstreams", not in a route's ("sni", "sniFallback" or "routes")`,
         );
       }
       const parsed = source(item, itemPath);
