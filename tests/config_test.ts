@@ -214,3 +214,23 @@ Deno.test("validateConfig() reports every mistake, not just the first", () => {
     "servers[1].upstreams: expected at least one upstream, got []",
   ]);
 });
+
+Deno.test("validateConfig() reads an HTTP size as --max-header-size does, with its message", () => {
+  const server = (maxHeaderSize: unknown) => ({
+    servers: [{
+      listen: "127.0.0.1:8081",
+      upstreams: ["10.0.0.1:80"],
+      mode: "http",
+      maxHeaderSize,
+    }],
+  });
+  assert.equal(validateConfig(server("1KiB")).servers[0].maxHeaderSize, 1_024);
+  assert.equal(validateConfig(server(4096)).servers[0].maxHeaderSize, 4_096);
+  assert.throws(() => validateConfig(server("1 MiB")), {
+    message:
+      'servers[0].maxHeaderSize: "1 MiB" is not valid: expected a size such as 100, 64KB or 1MiB',
+  });
+  assert.throws(() => validateConfig(server("100")), {
+    message: 'servers[0].maxHeaderSize: "100" is not valid: expected a size of at least 256 bytes',
+  });
+});

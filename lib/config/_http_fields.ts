@@ -17,7 +17,7 @@ import {
   tcpOnly,
 } from "../cli/http_flags.ts";
 import { isRouteHost, isRoutePath } from "../http/proxy/router.ts";
-import { bytesIn } from "../size.ts";
+import { parseSize } from "../size.ts";
 import { type Check, type Checker, join, type Json } from "./_fields.ts";
 import { cidrsOf } from "./_edge_fields.ts";
 import { healthOf, upstreamsOf } from "./_pool_fields.ts";
@@ -132,11 +132,12 @@ function routePath(c: Checker): Check<string> {
   };
 }
 
-/** A size as text such as `"64KiB"`, or whole bytes, of at least `min`. */
+/** A size as text such as `"64KiB"`, read as `--max-body-size` reads it, or whole bytes. */
 function size(c: Checker, min: number): Check<number> {
+  const text = c.parsed((value, label) => parseSize(value, label, min), "");
   return (value, path) => {
-    const bytes = typeof value === "string" ? bytesIn(value) : value;
-    if (Number.isSafeInteger(bytes) && (bytes as number) >= min) return bytes as number;
+    if (typeof value === "string") return text(value, path);
+    if (Number.isSafeInteger(value) && (value as number) >= min) return value as number;
     return c.expected(path, `${SIZE} of at least ${min}`, value);
   };
 }
