@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { messageOf } from "../_util.ts";
 import { type Address, parseAddress } from "../address.ts";
 import { isLoopback } from "../ip.ts";
-import { parseDuration } from "../duration.ts";
+import { durationFlag, oneOfFlag } from "./_flag_values.ts";
 import { EDGE_FLAGS, type EdgeFlags, parseEdgeFlags } from "./edge_flags.ts";
 import { HTTP_FLAGS, type HttpFlags, parseHttpFlags, tcpOnly } from "./http_flags.ts";
 import { LAYER_FLAGS, type LayerFlags, parseLayerFlags } from "./layer_flags.ts";
@@ -97,10 +97,10 @@ export function parseCliArgs(args: string[]): CliOptions {
         allowPortZero: true,
       }),
       ...parsePoolFlags(values),
-      idleTimeout: durationFlag(values, "idle-timeout", DEFAULTS.idleTimeout),
-      drainTimeout: durationFlag(values, "drain-timeout", DEFAULTS.drainTimeout),
-      logLevel: oneOf(values["log-level"] ?? DEFAULTS.logLevel, LOG_LEVELS, "--log-level"),
-      logFormat: oneOf(values["log-format"] ?? DEFAULTS.logFormat, LOG_FORMATS, "--log-format"),
+      idleTimeout: durationFlag(values, "idle-timeout", DEFAULTS.idleTimeout, true),
+      drainTimeout: durationFlag(values, "drain-timeout", DEFAULTS.drainTimeout, true),
+      logLevel: oneOfFlag(values, "log-level", LOG_LEVELS, DEFAULTS.logLevel),
+      logFormat: oneOfFlag(values, "log-format", LOG_FORMATS, DEFAULTS.logFormat),
       ...(values["access-log"] === undefined
         ? {}
         : { accessLog: accessLogFlag(values["access-log"]) }),
@@ -187,15 +187,6 @@ function edgeAndHttpFlags(
   return { ...layers, ...edge, ...http };
 }
 
-function durationFlag(
-  values: Record<string, unknown>,
-  name: "idle-timeout" | "drain-timeout",
-  fallback: number,
-): number {
-  const text = values[name];
-  return typeof text === "string" ? parseDuration(text, `--${name}`) : fallback;
-}
-
 function workersFlag(text: string | undefined): number {
   if (text === undefined) return DEFAULTS.workers;
   if (text === "auto") return Math.min(navigator.hardwareConcurrency, MAX_WORKERS);
@@ -206,12 +197,6 @@ function workersFlag(text: string | undefined): number {
     );
   }
   return n;
-}
-
-function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
-  if ((allowed as readonly string[]).includes(value)) return value as T;
-  const list = `${allowed.slice(0, -1).join(", ")} or ${allowed.at(-1)}`;
-  throw new UsageError(`Cannot parse ${flag} "${value}": expected ${list}`);
 }
 
 function accessLogFlag(path: string): string {

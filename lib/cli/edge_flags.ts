@@ -6,7 +6,7 @@
  * @module
  */
 
-import { parseDuration } from "../duration.ts";
+import { durationFlag, type Values } from "./_flag_values.ts";
 import { parseCidr } from "../ip.ts";
 import { parseUpstream } from "../pool/upstream.ts";
 import type { PoolFlags } from "./pool_flags.ts";
@@ -62,8 +62,6 @@ export const EDGE_FLAGS = {
   "accept-proxy": { type: "string", multiple: true },
 } as const;
 
-type Values = Record<string, string | string[] | boolean | undefined>;
-
 /**
  * Reads the edge flags from parseArgs' values.
  *
@@ -90,15 +88,11 @@ export function parseEdgeFlags(values: Values): EdgeFlags {
   }
   const alpnOrphan = text("tls-alpn") !== undefined && certs.length === 0;
   if (alpnOrphan) throw new TypeError("Option --tls-alpn needs --tls-cert: add it, or drop it");
-  const timeout = text("handshake-timeout");
-  const handshakeTimeout = timeout === undefined
-    ? EDGE_DEFAULTS.handshakeTimeout
-    : parseDuration(timeout, "--handshake-timeout");
-  if (handshakeTimeout === 0) {
-    throw new TypeError(
-      `Cannot parse --handshake-timeout "${timeout}": expected a duration above 0, such as 5s`,
-    );
-  }
+  const handshakeTimeout = durationFlag(
+    values,
+    "handshake-timeout",
+    EDGE_DEFAULTS.handshakeTimeout,
+  );
   const fallback = list("sni-fallback");
   if (fallback.length > 0 && list("sni").length === 0) {
     throw new TypeError("Option --sni-fallback needs --sni: add it, or drop it");

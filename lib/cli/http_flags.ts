@@ -7,7 +7,7 @@
  */
 
 import type { AlgorithmName } from "../balance/algorithms.ts";
-import { parseDuration } from "../duration.ts";
+import { durationFlag, oneOfFlag, type Values, wholeFlag } from "./_flag_values.ts";
 import type { ForwardedStyle } from "../http/proxy/forwarded.ts";
 import { isRouteHost, isRoutePath } from "../http/proxy/router.ts";
 import { parseCidr } from "../ip.ts";
@@ -88,8 +88,6 @@ export const HTTP_FLAGS = {
   "upstream-keepalive": { type: "string" },
 } as const;
 
-type Values = Record<string, string | string[] | boolean | undefined>;
-
 /**
  * Reads the HTTP flags from parseArgs' values.
  *
@@ -99,49 +97,29 @@ type Values = Record<string, string | string[] | boolean | undefined>;
  * reports it as a usage error.
  */
 export function parseHttpFlags(values: Values): HttpFlags {
-  const text = (name: string) => values[name] as string | undefined;
-  const mode = text("mode") ?? HTTP_DEFAULTS.mode;
-  if (!(MODES as readonly string[]).includes(mode)) {
-    throw new TypeError(`Cannot parse --mode "${mode}": expected tcp or http`);
-  }
+  const d = HTTP_DEFAULTS;
+  const mode = oneOfFlag(values, "mode", MODES, d.mode);
   // With --config, the file may say "mode": "http": withFlags() checks the server it makes.
   if (mode === "tcp" && values.config === undefined) {
     const orphan = Object.keys(HTTP_FLAGS).find((name) => name !== "mode" && name in values);
     if (orphan) throw new TypeError(`Option --${orphan} needs --mode http: add it, or drop it`);
   }
-  const duration = (name: string, fallback: number) => {
-    const value = text(name);
-    if (value === undefined) return fallback;
-    const ms = parseDuration(value, `--${name}`);
-    if (ms > 0) return ms;
-    throw new TypeError(
-      `Cannot parse --${name} "${value}": expected a duration above 0, such as 5s`,
-    );
-  };
   const size = (name: string, fallback: number, min: number) => {
-    const value = text(name);
-    return value === undefined ? fallback : parseSize(value, `--${name}`, min);
+    const value = values[name];
+    return typeof value === "string" ? parseSize(value, `--${name}`, min) : fallback;
   };
-  const keepalive = text("upstream-keepalive");
-  if (keepalive !== undefined && !/^\d{1,4}$/.test(keepalive)) {
-    throw new TypeError(
-      `Cannot parse --upstream-keepalive "${keepalive}": expected a whole number from 0 to 9999`,
-    );
-  }
   return {
-    mode: mode as HttpFlags["mode"],
+    mode,
     routes: routesOf((values.route as string[] | undefined) ?? []),
     trustedProxies: ((values["trusted-proxy"] as string[] | undefined) ?? [])
       .map((cidr) => parseCidr(cidr, "--trusted-proxy").text),
-    forwarded: forwardedStyle(text("forwarded") ?? HTTP_DEFAULTS.forwarded, "--forwarded"),
-    maxHeaderSize: size("max-header-size", HTTP_DEFAULTS.maxHeaderSize, 256),
-    maxBodySize: size("max-body-size", HTTP_DEFAULTS.maxBodySize, 0),
-    headerTimeout: duration("header-timeout", HTTP_DEFAULTS.headerTimeout),
-    keepAliveTimeout: duration("keep-alive-timeout", HTTP_DEFAULTS.keepAliveTimeout),
-    responseTimeout: duration("response-timeout", HTTP_DEFAULTS.responseTimeout),
-    upstreamKeepalive: keepalive === undefined
-      ? HTTP_DEFAULTS.upstreamKeepalive
-      : Number(keepalive),
+    forwarded: oneOfFlag(values, "forwarded", FORWARDED_STYLES, d.forwarded),
+    maxHeaderSize: size("max-header-size", d.maxHeaderSize, 256),
+    maxBodySize: size("max-body-size", d.maxBodySize, 0),
+    headerTimeout: durationFlag(values, "header-timeout", d.headerTimeout),
+    keepAliveTimeout: durationFlag(values, "keep-alive-timeout", d.keepAliveTimeout),
+    responseTimeout: durationFlag(values, "response-timeout", d.responseTimeout),
+    upstreamKeepalive: wholeFlag(values, "upstream-keepalive", d.upstreamKeepalive, 0, 9999),
   };
 }
 
@@ -202,21 +180,6 @@ export function tcpOnly(edge: EdgeFlags & Pick<LayerFlags, "faults">): TcpOnly[]
     });
   }
   return found;
-}
-
-/**
- * Reads a forwarding style.
- *
- * @param text The style's name.
- * @param label What the text is, for the message.
- * @returns The style.
- * @throws {TypeError} If it is none of {@linkcode FORWARDED_STYLES}.
- */
-export function forwardedStyle(text: string, label: string): ForwardedStyle {
-  if ((FORWARDED_STYLES as readonly string[]).includes(text)) return text as ForwardedStyle;
-  throw new TypeError(
-    `Cannot parse ${label} "${text}": expected x-forwarded, forwarded, both or none`,
-  );
 }
 
 /**

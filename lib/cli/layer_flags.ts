@@ -15,7 +15,7 @@ import type { IpRule } from "../middleware/ip_filter.ts";
 import { parseRate } from "../rate.ts";
 import type { ConnectionReport } from "../report.ts";
 import type { Layer } from "../service.ts";
-import { parseDuration } from "../duration.ts";
+import { durationFlag, type Values } from "./_flag_values.ts";
 import { modules } from "./optional_modules.ts";
 
 /** What the optional layers' flags say. Every field is plain data. */
@@ -48,7 +48,6 @@ export const LAYER_FLAGS = {
 /** How long a queued connection waits for a slot unless `--queue-timeout` says otherwise. */
 export const DEFAULT_QUEUE_TIMEOUT_MS = 5_000;
 
-type Values = Record<string, string | string[] | boolean | undefined>;
 type Token = { kind: string; name?: string; value?: string };
 
 /**
@@ -91,9 +90,7 @@ export function parseLayerFlags(values: Values, tokens: readonly Token[]): Layer
     flags.maxConnections = {
       max: count(max, "--max-connections"),
       queue: queue === undefined ? 0 : count(queue, "--queue", 0),
-      queueTimeout: queueTimeout === undefined
-        ? DEFAULT_QUEUE_TIMEOUT_MS
-        : parseDuration(queueTimeout, "--queue-timeout"),
+      queueTimeout: durationFlag(values, "queue-timeout", DEFAULT_QUEUE_TIMEOUT_MS, true),
     };
     if (queueTimeout !== undefined && flags.maxConnections.queue === 0) {
       needs("--queue-timeout", "--queue");

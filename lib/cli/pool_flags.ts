@@ -7,10 +7,10 @@
  */
 
 import { isIpAddress } from "../ip.ts";
+import { durationFlag, type Values, wholeFlag } from "./_flag_values.ts";
 import { type Address, parseAddress } from "../address.ts";
 import { type AlgorithmName, ALGORITHMS } from "../balance/algorithms.ts";
 import type { ConnectOptions } from "../connect.ts";
-import { parseDuration } from "../duration.ts";
 import type { HealthOptions } from "../health/checker.ts";
 import { parseHealthCheck } from "../health/parse.ts";
 import { Pool } from "../pool/pool.ts";
@@ -85,8 +85,6 @@ export const POOL_FLAGS = {
   resolver: { type: "string" },
 } as const;
 
-type Values = Record<string, string | string[] | boolean | undefined>;
-
 /**
  * Reads the pool flags from parseArgs' values.
  *
@@ -97,27 +95,10 @@ type Values = Record<string, string | string[] | boolean | undefined>;
  */
 export function parsePoolFlags(values: Values): PoolFlags {
   const text = (name: string) => values[name] as string | undefined;
-  const duration = (name: string, fallback: number) => {
-    const value = text(name);
-    return value === undefined ? fallback : parseDuration(value, `--${name}`);
-  };
-  const positive = (name: string, fallback: number) => {
-    const ms = duration(name, fallback);
-    if (ms > 0) return ms;
-    throw new TypeError(
-      `Cannot parse --${name} "${text(name)}": expected a duration above 0, such as 2s`,
-    );
-  };
-  const whole = (name: string, fallback: number, lowest: number) => {
-    const value = text(name);
-    if (value === undefined) return fallback;
-    if (!/^\d{1,9}$/.test(value) || Number(value) < lowest) {
-      throw new TypeError(
-        `Cannot parse --${name} "${value}": expected a whole number, at least ${lowest}`,
-      );
-    }
-    return Number(value);
-  };
+  const duration = (name: string, fallback: number) => durationFlag(values, name, fallback, true);
+  const positive = (name: string, fallback: number) => durationFlag(values, name, fallback);
+  const whole = (name: string, fallback: number, lowest: number) =>
+    wholeFlag(values, name, fallback, lowest);
   const upstreams = (values.upstream as string[] | undefined) ?? [POOL_DEFAULTS.upstream];
   const healthCheck = text("health-check");
   if (healthCheck !== undefined) parseHealthCheck(healthCheck, "--health-check");
