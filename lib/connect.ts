@@ -11,6 +11,19 @@ import { connectOne } from "./connect_try.ts";
 import { type ConnectAttempt, UpstreamConnectError } from "./connect_error.ts";
 
 /**
+ * What a balancer is told an upstream took on: a client's TCP connection, or in HTTP mode one
+ * request. A drain may abort it; `connectMs` is how long the connect took, when there was one.
+ *
+ * @example A TCP connection is one
+ * ```ts
+ * import type { Connected, Connection } from "@minginx/minginx";
+ *
+ * const asConnected = (connection: Connection): Connected => connection;
+ * ```
+ */
+export type Connected = Pick<Connection, "abort" | "connectMs">;
+
+/**
  * Chooses upstreams for a connection. `pick` yields candidates in order of preference; the caller
  * connects to the first that accepts, so retry and failover come from walking the list. A
  * {@linkcode Pool} is a balancer; the two optional methods let one count what happened.
@@ -36,13 +49,13 @@ export interface Balancer {
    */
   pick(connection?: Connection): Iterable<Address>;
   /**
-   * Told that a candidate accepted the connection.
+   * Told that a candidate accepted the connection (or, in HTTP mode, a request).
    *
    * @param address The candidate, as `pick` yielded it.
-   * @param connection The connection.
-   * @returns A function to call when the connection ends, if the balancer wants to know.
+   * @param connection What it took on.
+   * @returns A function to call when that ends, if the balancer wants to know.
    */
-  onConnect?(address: Address, connection: Connection): (() => void) | void;
+  onConnect?(address: Address, connection: Connected): (() => void) | void;
   /**
    * Told that connecting to a candidate failed.
    *

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import type { Balancer } from "../mod.ts";
 import { delay, until } from "./_helpers.ts";
 import {
   rawClient,
@@ -132,4 +133,25 @@ Deno.test("httpProxy() answers concurrent requests on their own upstream connect
   await round(3);
   assert.equal(upstream.seen.length, 30);
   assert.ok(upstream.peerPorts.size <= 10, `${upstream.peerPorts.size} upstream connections`);
+});
+
+Deno.test("httpProxy() tells a balancer of each request, with the connect time when it connected", async () => {
+  await using upstream = startEchoUpstream();
+  const [hostname, port] = upstream.address.split(":");
+  const told: (number | undefined)[] = [];
+  const ended: number[] = [];
+  const balancer: Balancer = {
+    pick: () => [{ hostname, port: Number(port) }],
+    onConnect: (_address, request) => {
+      told.push(request.connectMs);
+      return () => ended.push(told.length);
+    },
+  };
+  await using rig = startProxy({ routes: [{ balancer }] });
+  using client = Deno.createHttpClient({});
+  for (let i = 0; i < 2; i++) await (await fetch(`${rig.url}/x`, { client })).body?.cancel();
+  await until(2_000, "both requests ended", () => ended.length === 2);
+  assert.equal(told.length, 2);
+  assert.equal(typeof told[0], "number", "the first request connected");
+  assert.equal(told[1], undefined, "the second reused the connection");
 });

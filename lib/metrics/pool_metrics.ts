@@ -6,8 +6,7 @@
  */
 
 import { type Address, formatAddress } from "../address.ts";
-import type { Balancer } from "../connect.ts";
-import type { Connection } from "../connection.ts";
+import type { Balancer, Connected } from "../connect.ts";
 import { Upstream, type UpstreamState } from "../pool/upstream.ts";
 import type { Pool } from "../pool/pool.ts";
 import { ResolveError } from "../resolve.ts";
@@ -88,7 +87,7 @@ export function meteredBalancer(pool: Pool, metrics: ProxyMetrics): Balancer {
   return {
     name: pool.name,
     pick: (connection) => pool.pick(connection),
-    onConnect(address: Address, connection: Connection) {
+    onConnect(address: Address, connection: Connected) {
       const release = pool.onConnect(address, connection);
       const counted = childrenOf(address);
       counted.connections.inc();

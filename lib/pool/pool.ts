@@ -8,7 +8,7 @@
 import { getLogger } from "@logtape/logtape";
 import { type Address, formatAddress } from "../address.ts";
 import { roundRobin } from "../balance/round_robin.ts";
-import type { Balancer } from "../connect.ts";
+import type { Balancer, Connected } from "../connect.ts";
 import type { Connection } from "../connection.ts";
 import { HealthChecker } from "../health/checker.ts";
 import { Drains } from "./drain.ts";
@@ -109,7 +109,7 @@ export class Pool implements Balancer, AsyncDisposable {
    * @param connection The connection.
    * @returns What to call when the connection ends.
    */
-  onConnect(address: Address, connection: Connection): () => void {
+  onConnect(address: Address, connection: Connected): () => void {
     if (!(address instanceof Upstream)) return () => {};
     this.#passive.succeeded(address);
     address.connections.add(connection);

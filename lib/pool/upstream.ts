@@ -6,7 +6,7 @@
  */
 
 import { type Address, formatAddress, parseAddress } from "../address.ts";
-import type { Connection } from "../connection.ts";
+import type { Connected } from "../connect.ts";
 
 /**
  * How to add an upstream to a pool: its address, and optionally its weight and tier.
@@ -68,7 +68,7 @@ export class Upstream implements Address {
   /** Whether it is a backup, offered only when no primary is available; see `Pool.update()`. */
   backup: boolean;
   /** The connections open to it now. */
-  readonly connections: Set<Connection> = new Set();
+  readonly connections: Set<Connected> = new Set();
   /** Whether the last active health checks found it down (after the fall threshold). */
   healthy = true;
   /** Until when (in `performance.now()` time) passive ejection keeps it out; 0 if it is not. */

@@ -8,7 +8,6 @@
 import { formatDuration } from "../../duration.ts";
 import { formatAddress } from "../../address.ts";
 import { type Balancer, connectUpstream } from "../../connect.ts";
-import type { Connection } from "../../connection.ts";
 import { messageOf } from "../../_util.ts";
 import type { BodyLength } from "../h1/body_source.ts";
 import { formatHead } from "../h1/write_head.ts";
@@ -58,13 +57,12 @@ export async function passOn(
     upgrade ? "upgrade" : undefined,
   );
   const retryable = body === null && IDEMPOTENT.has(method);
-  // What the pool counts and a drain may abort: this request, not the client's connection.
-  const counted = { abort: (cause: unknown) => info.abort(cause) } as unknown as Connection;
   const failures: string[] = [];
   let tries = 0;
   for (const address of balancer.pick(info.connection)) {
     if (tries++ >= passing.tries) break;
     let upstream = upgrade ? undefined : passing.keepAlive.take(address);
+    let connectMs: number | undefined;
     for (;;) {
       if (upstream === undefined) {
         try {
@@ -74,13 +72,18 @@ export async function passOn(
             onFailure: balancer.onConnectFailure?.bind(balancer),
           });
           upstream = new UpstreamConn(connected.conn);
+          connectMs = connected.connectMs;
         } catch (error) {
           if (info.signal.aborted) throw info.signal.reason;
           failures.push(messageOf(error));
           break;
         }
       }
-      const release = balancer.onConnect?.(address, counted);
+      // What the pool counts and a drain may abort: this request, not the client's connection.
+      const release = balancer.onConnect?.(address, {
+        abort: (cause) => info.abort(cause),
+        connectMs,
+      });
       let answer: Answer;
       try {
         answer = await answered(upstream, info, passing, {
