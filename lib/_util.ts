@@ -87,3 +87,44 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener("abort", done, { once: true });
   });
 }
+
+const ESCAPES: Record<string, string> = {
+  "\t": "\\t",
+  "\n": "\\n",
+  "\r": "\\r",
+  '"': '\\"',
+  "\\": "\\\\",
+};
+
+/**
+ * Text a peer sent, for an error message, without the quotes: printable ASCII as it is; tab, CR,
+ * LF, `"` and `\` escaped; any other character as `\xHH` (`\u{H}` above 0xff); cut after `max`
+ * characters with `…`. So a peer's bytes reach no terminal, and a message stays one short line.
+ *
+ * @param text The text, such as a request line read as Latin-1.
+ * @param max The most characters to show.
+ * @returns The quoted text.
+ *
+ * @example Control bytes and a long line
+ * ```ts
+ * import { quoteText } from "./_util.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(quoteText("GET /\x1b[2J HTTP/1.1"), "GET /\\x1b[2J HTTP/1.1");
+ * assert.equal(quoteText("x".repeat(100), 3), "xxx…");
+ * ```
+ */
+export function quoteText(text: string, max = 60): string {
+  let quoted = "";
+  for (let i = 0; i < text.length && i < max; i++) {
+    const char = text[i];
+    const code = text.charCodeAt(i);
+    quoted += ESCAPES[char] ??
+      (code >= 0x20 && code < 0x7f
+        ? char
+        : code <= 0xff
+        ? `\\x${code.toString(16).padStart(2, "0")}`
+        : `\\u{${code.toString(16)}}`);
+  }
+  return text.length > max ? `${quoted}…` : quoted;
+}

@@ -208,3 +208,16 @@ Deno.test("httpServer() in front of httpProxy() answers 400 to both Content-Leng
   }
   assert.equal(upstream.seen.length, 0);
 });
+
+Deno.test("httpServer() quotes a bad header field in its 400 escaped and cut short", async () => {
+  await using upstream = startEchoUpstream();
+  await using rig = startProxy({ routes: [{ upstreams: [upstream.address] }] });
+  const field = `X-Bad: \x1b[2J\x07${"a".repeat(20_000)}`;
+  const response = await refused(rig.port, `GET / HTTP/1.1\r\nHost: x\r\n${field}\r\n\r\n`);
+  assert.equal(response.status, 400);
+  assert.equal(
+    response.text,
+    `Cannot parse header field "X-Bad: \\x1b[2J\\x07${"a".repeat(48)}…": expected NAME: VALUE\n`,
+  );
+  assert.equal(upstream.seen.length, 0);
+});

@@ -7,6 +7,7 @@
 
 import type { Address } from "../address.ts";
 import { parseIp } from "../ip.ts";
+import { quoteText } from "../_util.ts";
 import type { ProxyHeader } from "./header.ts";
 
 /** A complete header and how many bytes it took. */
@@ -17,27 +18,13 @@ export interface Parsed {
 
 /** The most bytes an error message quotes. */
 const QUOTE_BYTES = 60;
-const ESCAPES: Record<number, string> = {
-  0x09: "\\t",
-  0x0a: "\\n",
-  0x0d: "\\r",
-  0x22: '\\"',
-  0x5c: "\\\\",
-};
 
 /**
- * Bytes as text for an error message, without the quotes: printable ASCII as it is, `\r`, `\n`,
- * `\t`, `\"` and `\\` escaped, any other byte as `\xHH`; cut at 60 bytes with `…`.
+ * Bytes as text for an error message, without the quotes, as {@linkcode quoteText} shows text:
+ * each byte a character; cut at 60 bytes with `…`.
  */
 export function quote(bytes: Uint8Array): string {
-  let text = "";
-  for (const byte of bytes.subarray(0, QUOTE_BYTES)) {
-    text += ESCAPES[byte] ??
-      (byte >= 0x20 && byte < 0x7f
-        ? String.fromCharCode(byte)
-        : `\\x${byte.toString(16).padStart(2, "0")}`);
-  }
-  return bytes.length > QUOTE_BYTES ? `${text}…` : text;
+  return quoteText(String.fromCharCode(...bytes.subarray(0, QUOTE_BYTES + 1)), QUOTE_BYTES);
 }
 
 /**

@@ -7,6 +7,7 @@
 
 import { HttpParseError } from "./head.ts";
 import type { HttpReader } from "./reader.ts";
+import { quoteText } from "../../_util.ts";
 
 /** How a body is delimited: a byte count, chunked transfer coding, or the end of the stream. */
 export type BodyLength = number | "chunked" | "close";
@@ -182,7 +183,10 @@ export class BodySource {
     const semicolon = text.indexOf(";");
     const size = (semicolon === -1 ? text : text.slice(0, semicolon)).trimEnd();
     if (!HEX.test(size)) {
-      throw new HttpParseError(400, `Cannot parse chunk size "${text}": expected hex digits`);
+      throw new HttpParseError(
+        400,
+        `Cannot parse chunk size "${quoteText(text)}": expected hex digits`,
+      );
     }
     this.#remaining = parseInt(size, 16);
     this.#needCrlf = true;

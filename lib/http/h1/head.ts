@@ -6,6 +6,7 @@
  */
 
 import { CR, FIELD_VALUE, HTAB, latin1, LF, SP, TARGET, TOKEN } from "./_bytes.ts";
+import { quoteText } from "../../_util.ts";
 
 /**
  * A request or response that cannot be read: the status the peer should get (400 for a malformed
@@ -79,16 +80,16 @@ export function parseRequestHead(bytes: Uint8Array): RequestHead {
   if (first <= 0 || last === first || !every(bytes, start, start + first, TOKEN)) {
     throw new HttpParseError(
       400,
-      `Cannot parse request line "${line}": expected METHOD TARGET HTTP/1.1`,
+      `Cannot parse request line "${quoteText(line)}": expected METHOD TARGET HTTP/1.1`,
     );
   }
   if (target.length === 0 || !every(bytes, start + first + 1, start + last, TARGET)) {
     throw new HttpParseError(
       400,
-      `Cannot parse request target "${target}": expected visible ASCII`,
+      `Cannot parse request target "${quoteText(target)}": expected visible ASCII`,
     );
   }
-  const minor = version(line.slice(last + 1), 400, `request line "${line}"`);
+  const minor = version(line.slice(last + 1), 400, `request line "${quoteText(line)}"`);
   return { method, target, minor, ...fields(bytes, text, lineEnd + 1, 400) };
 }
 
@@ -107,10 +108,10 @@ export function parseResponseHead(bytes: Uint8Array): ResponseHead {
   ) {
     throw new HttpParseError(
       502,
-      `Cannot parse status line "${line}": expected HTTP/1.1 STATUS REASON`,
+      `Cannot parse status line "${quoteText(line)}": expected HTTP/1.1 STATUS REASON`,
     );
   }
-  const minor = version(line.slice(0, 8), 502, `status line "${line}"`);
+  const minor = version(line.slice(0, 8), 502, `status line "${quoteText(line)}"`);
   const reason = line.slice(13);
   return { status: Number(code), reason, minor, ...fields(bytes, text, lineEnd + 1, 502) };
 }
@@ -121,7 +122,7 @@ function version(text: string, status: number, what: string): number {
   if (/^HTTP\/[0-9]\.[0-9]$/.test(text)) {
     throw new HttpParseError(
       status === 400 ? 505 : 502,
-      `Cannot use version "${text}" in ${what}: expected HTTP/1.1 or HTTP/1.0`,
+      `Cannot use version "${quoteText(text)}" in ${what}: expected HTTP/1.1 or HTTP/1.0`,
     );
   }
   throw new HttpParseError(status, `Cannot parse ${what}: expected HTTP/1.1 or HTTP/1.0`);
@@ -149,7 +150,7 @@ function fields(
       const why = bytes[at] === SP || bytes[at] === HTAB
         ? "line folding is not allowed"
         : "expected NAME: VALUE";
-      throw new HttpParseError(status, `Cannot parse header field "${line}": ${why}`);
+      throw new HttpParseError(status, `Cannot parse header field "${quoteText(line)}": ${why}`);
     }
     names.push(text.slice(at, colon).toLowerCase());
     values.push(trim(text, colon + 1, lineEnd));

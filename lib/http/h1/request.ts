@@ -9,6 +9,7 @@
 import { HttpParseError, type RequestHead } from "./head.ts";
 import type { BodyLength } from "./body_source.ts";
 import { contentLength as lengthOf } from "./_bytes.ts";
+import { quoteText } from "../../_util.ts";
 
 /** What the server needs to know about a request beyond the `Request`. */
 export interface RequestFraming {
@@ -48,7 +49,11 @@ export function frameRequest(head: RequestHead, scheme: string, local: string): 
         break;
       case "content-length":
         if (contentLength !== undefined && contentLength !== values[i]) {
-          throw bad(`Cannot use two Content-Length values "${contentLength}" and "${values[i]}"`);
+          throw bad(
+            `Cannot use two Content-Length values "${quoteText(contentLength)}" and "${
+              quoteText(values[i])
+            }"`,
+          );
         }
         contentLength = values[i];
         break;
@@ -63,7 +68,9 @@ export function frameRequest(head: RequestHead, scheme: string, local: string): 
     }
   }
   if (hosts > 1 || (hosts === 0 && head.minor === 1) || (host && !HOST.test(host))) {
-    throw bad(hosts > 1 ? "Cannot use two Host fields" : `Cannot use Host "${host ?? ""}"`);
+    throw bad(
+      hosts > 1 ? "Cannot use two Host fields" : `Cannot use Host "${quoteText(host ?? "")}"`,
+    );
   }
   let length: BodyLength | null = null;
   if (coding !== undefined) {
@@ -71,19 +78,24 @@ export function frameRequest(head: RequestHead, scheme: string, local: string): 
       throw bad("Cannot use both Transfer-Encoding and Content-Length");
     }
     if (coding.toLowerCase() !== "chunked") {
-      const message = `Cannot use Transfer-Encoding "${coding}": expected chunked`;
+      const message = `Cannot use Transfer-Encoding "${quoteText(coding)}": expected chunked`;
       throw new HttpParseError(501, message);
     }
     length = "chunked";
   } else if (contentLength !== undefined) {
     const bytes = lengthOf(contentLength);
     if (bytes === undefined) {
-      throw bad(`Cannot parse Content-Length "${contentLength}": expected a number of bytes`);
+      throw bad(
+        `Cannot parse Content-Length "${quoteText(contentLength)}": expected a number of bytes`,
+      );
     }
     length = bytes || null;
   }
   if (expect !== undefined && expect !== "100-continue") {
-    throw new HttpParseError(417, `Cannot meet Expect "${expect}": expected 100-continue`);
+    throw new HttpParseError(
+      417,
+      `Cannot meet Expect "${quoteText(expect)}": expected 100-continue`,
+    );
   }
   const close = head.minor === 0
     ? !/,\s*keep-alive\s*(?:,|$)/.test(connection)
@@ -99,7 +111,7 @@ export function frameRequest(head: RequestHead, scheme: string, local: string): 
 function urlOf(target: string, scheme: string, host: string): string {
   if (target.charCodeAt(0) === 47) return `${scheme}://${host}${target}`; // "/"
   if (/^https?:\/\//i.test(target)) return target;
-  throw bad(`Cannot use request target "${target}": expected /PATH or an absolute URL`);
+  throw bad(`Cannot use request target "${quoteText(target)}": expected /PATH or an absolute URL`);
 }
 
 function bad(message: string): HttpParseError {

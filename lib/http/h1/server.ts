@@ -11,7 +11,7 @@ import { formatAddress } from "../../address.ts";
 import type { Connection } from "../../connection.ts";
 import { ConnectionError, type ConnectionReport } from "../../report.ts";
 import type { Service } from "../../service.ts";
-import { messageOf } from "../../_util.ts";
+import { messageOf, quoteText } from "../../_util.ts";
 import type { HttpService } from "../service.ts";
 import { RequestInfo } from "../request_info.ts";
 import { BodySource, BodyTooLargeError } from "./body_source.ts";
@@ -190,7 +190,7 @@ function newRequest(
   } catch (error) {
     throw new HttpParseError(
       400,
-      `Cannot make a request of "${method} ${url}": ${messageOf(error)}`,
+      `Cannot make a request of "${quoteText(`${method} ${url}`)}": ${messageOf(error)}`,
     );
   }
 }
