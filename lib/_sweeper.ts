@@ -2,8 +2,8 @@
  * Private: timeouts of one length checked by one interval timer, not a timer each. At tens of
  * thousands of requests or connects a second a `setTimeout` each costs microseconds; a set of
  * entries swept every twentieth of the timeout (at most a second) costs next to nothing, and fires
- * at most that much late. The HTTP server's and proxy's timeouts and the connect tries' deadlines
- * all use it.
+ * at most that much late. The HTTP server's, proxy's and timeout layer's timeouts and the connect
+ * tries' deadlines all use it.
  *
  * @module
  */

@@ -11,6 +11,7 @@ import { requestInfo } from "../request_info.ts";
 import type { HttpLayer } from "../service.ts";
 import { textResponse } from "../_response.ts";
 import { discardResponse } from "../h1/upgrade.ts";
+import { Sweeper, type Timed } from "../../_sweeper.ts";
 
 /**
  * Why {@linkcode timeout} answered 504: the inner service had no response within the time. The
@@ -99,25 +100,30 @@ export interface TimeoutOptions {
 export function timeout(options: number | TimeoutOptions): HttpLayer {
   const ms = checkMs(typeof options === "number" ? options : options?.ms, "timeout");
   if (ms === 0) return (inner) => inner;
+  const sweeper = new Sweeper(ms); // one interval timer for every request in flight, not one each
   return (inner) =>
     function timeout(request: Request): Promise<Response> {
       const info = requestInfo(request);
       return new Promise<Response>((resolve, reject) => {
         let late = false;
-        const timer = setTimeout(() => {
-          late = true;
-          const error = new GatewayTimeoutError(ms);
-          info.abort(error);
-          resolve(textResponse(error.status, error.message));
-        }, ms);
+        const timer: Timed = {
+          expires: 0,
+          fire: () => {
+            late = true;
+            const error = new GatewayTimeoutError(ms);
+            info.abort(error);
+            resolve(textResponse(error.status, error.message));
+          },
+        };
+        sweeper.add(timer);
         const answered = (response: Response) => {
           if (late) return discardResponse(response);
-          clearTimeout(timer);
+          sweeper.delete(timer);
           resolve(response);
         };
         const failed = (error: unknown) => {
           if (late) return;
-          clearTimeout(timer);
+          sweeper.delete(timer);
           reject(error);
         };
         try {
