@@ -9,6 +9,7 @@
 import type { Meter, Sink } from "../../pipe.ts";
 import { type BodyLength, type BodySource, sourceOf } from "./body_source.ts";
 import { sharedBufferPool } from "../../buffer_pool.ts";
+import { writeAll as writeAllBytes } from "../../byte_stream.ts";
 
 /** Room before the data for a chunk's size line: up to 8 hex digits and CRLF. */
 const HEAD_ROOM = 10;
@@ -85,13 +86,10 @@ function checkEnd(sent: number, length: BodyLength): void {
   }
 }
 
-/** Writes all of `bytes`, however many writes it takes. */
+/** Writes all of `bytes`, however many writes it takes, and counts them in `meter`. */
 export async function writeAll(sink: Sink, bytes: Uint8Array, meter?: Meter): Promise<void> {
-  let written = 0;
-  while (written < bytes.length) {
-    written += await sink.write(written === 0 ? bytes : bytes.subarray(written));
-  }
-  if (meter) meter.bytes += written;
+  await writeAllBytes(sink, bytes);
+  if (meter) meter.bytes += bytes.length;
 }
 
 /**
@@ -140,11 +138,7 @@ async function copySource(
       pending = undefined;
       await writeAll(sink, out, meter);
     }
-    if (typeof length === "number" && sent !== length) {
-      throw new BodyLengthError(
-        `The body ended ${length - sent} bytes short of its Content-Length`,
-      );
-    }
+    checkEnd(sent, length);
     if (chunked || pending) {
       let out = chunked ? buffer.subarray(DATA_AT, DATA_AT + 5) : buffer.subarray(DATA_AT, DATA_AT);
       if (chunked) out.set(LAST_CHUNK);
