@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { concat, randomBytes, sha256, within } from "./_helpers.ts";
+import { type ConnectionReport, serve } from "../mod.ts";
+import { httpServer, serviceFn } from "../http.ts";
+import { concat, randomBytes, sha256, until, within } from "./_helpers.ts";
 import {
   fieldOf,
   rawClient,
@@ -220,4 +222,22 @@ Deno.test("httpServer() quotes a bad header field in its 400 escaped and cut sho
     `Cannot parse header field "X-Bad: \\x1b[2J\\x07${"a".repeat(48)}…": expected NAME: VALUE\n`,
   );
   assert.equal(upstream.seen.length, 0);
+});
+
+Deno.test("httpServer() counts the bytes of its own 400 in the connection's report", async () => {
+  const reports: ConnectionReport[] = [];
+  const server = httpServer(serviceFn(() => new Response("never")));
+  await using proxy = serve({
+    listen: "127.0.0.1:0",
+    service: async (connection) => {
+      const report = await server(connection);
+      reports.push(report);
+      return report;
+    },
+  });
+  const response = await refused(proxy.address.port, "NOT HTTP\r\n\r\n");
+  assert.equal(response.status, 400);
+  await until(2_000, "the report", () => reports.length === 1);
+  const sent = response.head.text.length + 4 + response.body.length;
+  assert.equal(reports[0].bytesDown, sent);
 });

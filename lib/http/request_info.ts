@@ -22,8 +22,6 @@ import { clientKey } from "../ip.ts";
 export interface RequestInfoInit {
   /** The client's address: the socket's peer, or what a trusted PROXY header carried. */
   client: Address;
-  /** The address the client connected to, when the server knows it. */
-  local?: Address;
   /** Whether the request came over TLS. @default {false} */
   secure?: boolean;
   /** The TCP connection it came on, when minginx's own HTTP/1.1 server accepted it. */
@@ -59,8 +57,6 @@ export type SentListener = (bytes: number, error?: unknown, response?: Response)
 export class RequestInfo {
   /** The client's address. */
   readonly client: Address;
-  /** The address the client connected to, when known. */
-  readonly local: Address | undefined;
   /** Whether the request came over TLS. */
   readonly secure: boolean;
   /** The TCP connection it came on, with minginx's own HTTP/1.1 server. */
@@ -74,7 +70,6 @@ export class RequestInfo {
   refusal: Error | undefined;
   #outer: AbortSignal | undefined;
   #controller: AbortController | undefined;
-  #signal: AbortSignal | undefined;
   #clientKey: string | undefined;
   #sent: SentListener[] | undefined;
 
@@ -83,7 +78,6 @@ export class RequestInfo {
    */
   constructor(init: RequestInfoInit) {
     this.client = init.client;
-    this.local = init.local;
     this.secure = init.secure ?? false;
     this.connection = init.connection;
     this.#outer = init.signal;
@@ -101,12 +95,12 @@ export class RequestInfo {
 
   /** Aborts when the client goes away or a layer gives up on the request; `reason` says why. */
   get signal(): AbortSignal {
-    if (this.#signal) return this.#signal;
+    if (this.#controller) return this.#controller.signal;
     const controller = this.#controller = new AbortController();
     const outer = this.#outer;
     if (outer?.aborted) controller.abort(outer.reason);
     else outer?.addEventListener("abort", () => controller.abort(outer.reason), { once: true });
-    return this.#signal = controller.signal;
+    return controller.signal;
   }
 
   /**
@@ -114,7 +108,7 @@ export class RequestInfo {
    * or undefined while it was not; reading it makes no signal.
    */
   get abortReason(): unknown {
-    const signal = this.#signal ?? this.#outer;
+    const signal = this.#controller?.signal ?? this.#outer;
     return signal?.aborted ? signal.reason : undefined;
   }
 

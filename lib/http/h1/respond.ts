@@ -70,7 +70,9 @@ export async function respond(
     // A small body of known length, such as the proxy's own answers: head and body in one write.
     const bytes = await response.bytes();
     if (bytes.length !== length) {
-      throw new BodyLengthError(`The body of ${bytes.length} bytes is not its Content-Length`);
+      throw new BodyLengthError(
+        `The body is ${bytes.length} bytes but its Content-Length is ${length}`,
+      );
     }
     const whole = new Uint8Array(head.length + bytes.length);
     whole.set(head);

@@ -69,6 +69,8 @@ export function httpServer(
     const reader = new HttpReader(client, connection.up);
     const secure = client !== connection.socket;
     const scheme = secure ? "https" : "http";
+    // The Host of an HTTP/1.0 request without one.
+    const local = formatAddress(connection.localAddress);
     let idle = true;
     let current: RequestInfo | undefined;
     const onAbort = () => current?.abort(connection.signal.reason);
@@ -103,7 +105,7 @@ export function httpServer(
           return connection.end();
         }
         const parsed = parseRequestHead(head);
-        const framing = frameRequest(parsed, scheme, formatAddress(connection.localAddress));
+        const framing = frameRequest(parsed, scheme, local);
         let body: BodySource | undefined;
         if (framing.length !== null) {
           if (typeof framing.length === "number" && framing.length > limits.maxBodyBytes) {
@@ -120,7 +122,6 @@ export function httpServer(
         const request = newRequest(parsed.method, framing.url, parsed.names, parsed.values, body);
         const info = new RequestInfo({
           client: connection.clientAddress,
-          local: connection.localAddress,
           secure,
           connection,
         });
@@ -204,7 +205,7 @@ async function refuse(
   const status = error instanceof HttpParseError ? error.status : 413;
   const response = textResponse(status, error.message);
   try {
-    await respond(response, sink, { head: false, minor: 1, close: true });
+    await respond(response, sink, { head: false, minor: 1, close: true, meter: connection.down });
   } catch {
     // The client is gone; the report says why the request was refused.
   }
@@ -220,7 +221,7 @@ function timedOut(
   const error = new HeaderTimeoutError(ms, partial);
   if (!partial) return connection.abort(error);
   const response = textResponse(408, error.message);
-  respond(response, sink, { head: false, minor: 1, close: true })
+  respond(response, sink, { head: false, minor: 1, close: true, meter: connection.down })
     .catch(() => {})
     .finally(() => connection.abort(error));
 }
