@@ -44,7 +44,7 @@ export function answerOf(
     }
     return upgradeResponse(
       (client, preread, connection) =>
-        splice(answer.raw, client, preread, upstream, connection).finally(() => done(false)),
+        splice(answer.raw!, client, preread, upstream, connection).finally(() => done(false)),
       () => done(false),
     );
   }

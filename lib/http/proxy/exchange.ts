@@ -32,13 +32,15 @@ export class StaleConnectionError extends Error {
 export interface Answer {
   /** The response head. */
   head: ResponseHead;
-  /** The response head's bytes, for a `101` passed on as it is. */
-  raw: Uint8Array;
+  /** The response head's bytes, for a `101` passed on as it is; only a `101` has them. */
+  raw?: Uint8Array;
   /** The response body; `undefined` when there is none (and for a `101`). */
   body: BodySource | undefined;
   /** Settles once the exchange is over: `true` if the connection can carry another. */
   reusable: Promise<boolean>;
 }
+
+const NO = Promise.resolve(false);
 
 /** What {@linkcode exchange} sends. */
 export interface Outgoing {
@@ -104,17 +106,19 @@ export async function exchange(upstream: UpstreamConn, outgoing: Outgoing): Prom
     head = parseResponseHead(raw);
     first = false;
   } while (head.status < 200 && head.status !== 101);
-  raw = raw.slice();
   const length = responseLength(head, outgoing.method);
   if (length === null) {
-    const reusable = head.status !== 101 && keepsAlive(head) ? sent : Promise.resolve(false);
-    return { head, raw, body: undefined, reusable };
+    // A 101's head goes to the client as it came: a copy, since the reader's buffer moves on.
+    if (head.status === 101) return { head, raw: raw.slice(), body: undefined, reusable: NO };
+    return { head, body: undefined, reusable: keepsAlive(head) ? sent : NO };
   }
   const body = new BodySource(reader, length, { peer: "upstream" });
   // Over only once the body has been read, even when the connection is not kept after it.
   const keep = length !== "close" && keepsAlive(head);
-  const reusable = Promise.all([sent, body.finished]).then(([a, b]) => keep && a && b);
-  return { head, raw, body, reusable };
+  const reusable = outgoing.body
+    ? Promise.all([sent, body.finished]).then(([a, b]) => keep && a && b)
+    : body.finished.then((finished) => keep && finished);
+  return { head, body, reusable };
 }
 
 /** How the response body is framed, or `null` if the response has none. */
