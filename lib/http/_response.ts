@@ -89,6 +89,7 @@ export function serviceFailed(request: Request, info: RequestInfo, error: unknow
  *
  * @param response The inner service's response.
  * @param edit Changes the copy of its headers.
+ * @param body The new response's body, when not the original's (such as the original compressed).
  * @returns The new response.
  *
  * @example Add a header to a response whose headers are immutable
@@ -103,12 +104,16 @@ export function serviceFailed(request: Request, info: RequestInfo, error: unknow
  * assert.equal(tagged.headers.get("x-tag"), "1");
  * ```
  */
-export function withHeaders(response: Response, edit: (headers: Headers) => void): Response {
+export function withHeaders(
+  response: Response,
+  edit: (headers: Headers) => void,
+  body: ReadableStream<Uint8Array> | null = response.body,
+): Response {
   if (response.status < 200) return response;
   const headers = new Headers(response.headers);
   edit(headers);
   const { status, statusText } = response;
-  return new Response(response.body, { status, statusText, headers });
+  return new Response(body, { status, statusText, headers });
 }
 
 /**

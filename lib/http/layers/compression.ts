@@ -7,7 +7,7 @@
 
 import { checkWhole } from "../../_util.ts";
 import type { HttpLayer } from "../service.ts";
-import { addVary } from "../_response.ts";
+import { addVary, withHeaders } from "../_response.ts";
 
 /**
  * A content coding {@linkcode compression} can produce, as `CompressionStream` names it.
@@ -118,18 +118,17 @@ export function compression(options: CompressionOptions = {}): HttpLayer {
       const response = await inner(request);
       if (request.method === "HEAD" || !compressible(response, threshold)) return response;
       const encoding = negotiate(request.headers.get("accept-encoding"), encodings);
-      const headers = new Headers(response.headers);
-      addVary(headers, "Accept-Encoding");
-      let body = response.body!;
-      if (encoding !== undefined) {
+      const body = encoding === undefined
+        ? response.body
+        : response.body!.pipeThrough(new CompressionStream(encoding));
+      return withHeaders(response, (headers) => {
+        addVary(headers, "Accept-Encoding");
+        if (encoding === undefined) return;
         headers.set("content-encoding", encoding);
         headers.delete("content-length");
         const etag = headers.get("etag");
         if (etag?.startsWith('"')) headers.set("etag", `W/${etag}`); // not the same bytes now
-        body = body.pipeThrough(new CompressionStream(encoding));
-      }
-      const { status, statusText } = response;
-      return new Response(body, { status, statusText, headers });
+      }, body);
     };
 }
 
