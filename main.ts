@@ -6,7 +6,6 @@
  */
 
 import { primeDiscovery } from "./lib/cli/discovery_seeds.ts";
-import { loadModules } from "./lib/cli/optional_modules.ts";
 import { dispose, getLogger } from "@logtape/logtape";
 import denoJson from "./deno.json" with { type: "json" };
 import { messageOf } from "./lib/_util.ts";
@@ -113,7 +112,6 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
   }
   // Discovery sources are asked once first, so pools start full; a denied one is a usage error.
   const { seeds, denied } = await primeDiscovery(servers);
-  await loadModules(servers, options.admin !== undefined);
   if (denied.length > 0) {
     console.error(denied.join("\n"));
     await dispose();
@@ -129,7 +127,8 @@ export async function main(args: string[], hooks: MainHooks = {}): Promise<numbe
       proxies = workers = await WorkerGroup.start(options, undefined, seeds);
     } else {
       const settings = configFromFlags(options);
-      proxies = onMainThread(Runtime.start(settings, undefined, metricsFor(options), seeds));
+      const metrics = await metricsFor(options);
+      proxies = onMainThread(await Runtime.start(settings, undefined, metrics, seeds));
     }
   } catch (error) {
     await dispose();

@@ -16,7 +16,6 @@ import { loadConfig, withFlags } from "./config_file.ts";
 import { fileNeeds, netNeeds } from "./permissions.ts";
 import { checkNetPermissions, checkReadPermissions } from "./preflight.ts";
 import { Runtime } from "./runtime.ts";
-import { loadModules } from "./optional_modules.ts";
 import { metricsFor, onMainThread, type Target } from "./on_main_thread.ts";
 import type { Proxies } from "./proxies.ts";
 import type { WorkerStats } from "./worker_protocol.ts";
@@ -93,7 +92,7 @@ export class ConfigProxies implements Proxies {
     // Workers (and their modules) only when asked for.
     const target = options.workers > 1
       ? await (await import("./workers.ts")).WorkerGroup.start(options, config, seeds)
-      : onMainThread(Runtime.start(config, undefined, metricsFor(options), seeds));
+      : onMainThread(await Runtime.start(config, undefined, await metricsFor(options), seeds));
     return new ConfigProxies(file, options, config, target);
   }
 
@@ -160,7 +159,6 @@ export class ConfigProxies implements Proxies {
       // New sources start full; a source that fails now keeps the set it had.
       const { seeds, denied } = await primeDiscovery(config.servers);
       if (denied.length > 0) throw new Error(denied.join("; "));
-      await loadModules(config.servers);
       const { opened, removed } = await this.#target.reload(config, seeds);
       const running = this.#config;
       const later = (["logLevel", "logFormat", "workers", "admin", "adminToken"] as const)

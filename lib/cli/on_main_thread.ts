@@ -10,7 +10,7 @@ import type { Address } from "../address.ts";
 import type { Config } from "../config/config.ts";
 import type { ProxyMetrics } from "../metrics/proxy_metrics.ts";
 import type { CliOptions } from "./args.ts";
-import { modules } from "./optional_modules.ts";
+import { loadModules, modules } from "./optional_modules.ts";
 import type { ReloadChanges, Runtime } from "./runtime.ts";
 import type { Proxies } from "./proxies.ts";
 
@@ -63,12 +63,15 @@ export function onMainThread(runtime: Runtime): Target {
 
 /**
  * The metrics a proxy counts in, when the admin API is on; none otherwise, so that a proxy
- * without it does no counting at all. With the admin API, `loadModules()` must have loaded the
- * metrics modules.
+ * without it does no counting at all (nor loads the modules that count).
  *
  * @param options The command line.
  * @returns New metrics, or `undefined`.
  */
-export function metricsFor(options: Pick<CliOptions, "admin">): ProxyMetrics | undefined {
-  return options.admin === undefined ? undefined : new (modules("metrics").ProxyMetrics)();
+export async function metricsFor(
+  options: Pick<CliOptions, "admin">,
+): Promise<ProxyMetrics | undefined> {
+  if (options.admin === undefined) return undefined;
+  await loadModules([], true);
+  return new (modules("metrics").ProxyMetrics)();
 }

@@ -16,7 +16,7 @@ import type { Config, ServerConfig } from "../config/config.ts";
 import type { Sharing } from "./proxy.ts";
 import { buildStack, type Stack } from "./stack.ts";
 import { LayerReuse } from "./layer_flags.ts";
-import { modules } from "./optional_modules.ts";
+import { loadModules, modules } from "./optional_modules.ts";
 import type { RuntimeAdmin } from "./runtime_admin.ts";
 import { retire } from "./retire.ts";
 import type { DiscoveredUpstream } from "../discovery/discovery.ts";
@@ -68,7 +68,7 @@ export class Runtime {
   }
 
   /**
-   * Starts every server of `config`.
+   * Starts every server of `config`, once the modules of the features they use have loaded.
    *
    * @param config The config.
    * @param sharing Set when several workers share the ports.
@@ -77,12 +77,13 @@ export class Runtime {
    * @returns The runtime.
    * @throws {Error} If a listener cannot be opened; whatever was opened is closed again.
    */
-  static start(
+  static async start(
     config: RuntimeConfig,
     sharing?: Sharing,
     metrics?: ProxyMetrics,
     seeds?: Seeds,
-  ): Runtime {
+  ): Promise<Runtime> {
+    await loadModules(config.servers, metrics !== undefined);
     const runtime = new Runtime(config, sharing, metrics);
     runtime.#seed(seeds);
     runtime.#apply(config);
@@ -135,15 +136,16 @@ export class Runtime {
   }
 
   /**
-   * Applies a new config atomically: either all of it, or (if a new listener cannot be opened)
-   * none of it.
+   * Applies a new config atomically, once the modules of the features it uses have loaded:
+   * either all of it, or (if a new listener cannot be opened) none of it.
    *
    * @param config The new config, already validated.
    * @param seeds Discovery sets just asked for, newer than those kept, by `sourceKey`.
    * @returns The listeners opened and the ones now draining, as `HOST:PORT`.
    * @throws {Error} If a new listener cannot be opened; the old config keeps running.
    */
-  reload(config: RuntimeConfig, seeds?: Seeds): ReloadChanges {
+  async reload(config: RuntimeConfig, seeds?: Seeds): Promise<ReloadChanges> {
+    await loadModules(config.servers);
     if (this.#stopped) throw new Error("Cannot reload: the proxy is stopping");
     this.#seed(seeds);
     const changes = this.#apply(config);

@@ -88,7 +88,7 @@ export interface Stack {
  * @returns The service and its pools.
  * @throws {TypeError} If a TLS certificate cannot be loaded; other errors of reading its files
  * (`Deno.errors.NotFound`, `NotCapable`) name the file. `loadModules()` must have loaded the
- * modules of the features the settings use.
+ * modules of the features the settings use, as `Runtime` does.
  */
 export function buildStack(settings: StackSettings, options: StackOptions = {}): Stack {
   const { workers = 1, reuse, shutdowns, metrics } = options;

@@ -12,7 +12,7 @@ import { formatDuration } from "../duration.ts";
 import { configureLogging, type LogLosses, reopenAccessLog } from "./logging.ts";
 import { reloadCertificates } from "./proxy.ts";
 import { Runtime } from "./runtime.ts";
-import { loadModules, modules } from "./optional_modules.ts";
+import { modules } from "./optional_modules.ts";
 import type { Config } from "../config/config.ts";
 import { configFromFlags } from "./config_file.ts";
 import { metricsFor } from "./on_main_thread.ts";
@@ -126,8 +126,7 @@ async function start(message: ToWorker & { type: "start" }): Promise<void> {
   const sharing = { reusePort: true, connectionIds: { first: n, step: count }, workers: count };
   try {
     const settings = config ?? configFromFlags(options);
-    await loadModules(settings.servers, options.admin !== undefined);
-    proxy = Runtime.start(settings, sharing, metricsFor(options), seeds);
+    proxy = await Runtime.start(settings, sharing, await metricsFor(options), seeds);
   } catch (error) {
     await dispose();
     scope.postMessage({ type: "failed", message: messageOf(error) });
@@ -142,8 +141,7 @@ let reloading = Promise.resolve();
 async function reload(config: Config, seeds?: Seeds): Promise<void> {
   try {
     if (!proxy) throw new Error("this worker runs no config");
-    await loadModules(config.servers);
-    const changes = proxy.reload(config, seeds);
+    const changes = await proxy.reload(config, seeds);
     scope.postMessage({ type: "reloaded", index, changes });
   } catch (error) {
     scope.postMessage({ type: "reloaded", index, error: messageOf(error) });
