@@ -241,3 +241,20 @@ Deno.test("httpServer() counts the bytes of its own 400 in the connection's repo
   const sent = response.head.text.length + 4 + response.body.length;
   assert.equal(reports[0].bytesDown, sent);
 });
+
+Deno.test("httpServer() answers 400 to a malformed chunk size, and reads a good one with spaces and extensions", async () => {
+  await using upstream = startEchoUpstream();
+  await using rig = startProxy({ routes: [{ upstreams: [upstream.address] }] });
+  const head = "POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (const size of ["g", "", " 3", "3 x", "1234567890abcdef", "3\x1b"]) {
+    const response = await refused(rig.port, `${head}${size}\r\nabc\r\n0\r\n\r\n`);
+    assert.equal(response.status, 400, JSON.stringify(size));
+    assert.match(response.text, /^Cannot parse chunk size ".*": expected hex digits\n$/);
+  }
+  using client = await rawClient(rig.port);
+  await client.send(`${head}3 \t;name=value\r\nabc\r\nA\r\n0123456789\r\n0\r\n\r\n`);
+  const response = await client.response();
+  assert.equal(response.status, 200);
+  const seen: Seen = JSON.parse(response.text);
+  assert.equal(seen.bytes, 13);
+});

@@ -133,9 +133,18 @@ export function httpServer(
         } catch (error) {
           response = serviceFailed(request, info, error);
         }
-        if (body?.error instanceof BodyTooLargeError) {
+        // A body the client got wrong (too large, or malformed chunks) is its own mistake, whatever
+        // the service answered after it failed: 413 or 400, and the connection closes.
+        const wrong =
+          body?.error instanceof BodyTooLargeError || body?.error instanceof HttpParseError
+            ? body.error
+            : undefined;
+        if (wrong) {
           discardResponse(response);
-          response = textResponse(413, body.error.message);
+          response = textResponse(
+            wrong instanceof HttpParseError ? wrong.status : 413,
+            wrong.message,
+          );
         }
         const upgrade = upgradeOf(response);
         if (upgrade) {
@@ -143,7 +152,7 @@ export function httpServer(
           return connection.end();
         }
         const close = framing.close || served + 1 >= limits.maxRequests ||
-          body?.error instanceof BodyTooLargeError || connection.draining?.aborted === true;
+          wrong !== undefined || connection.draining?.aborted === true;
         let sent;
         try {
           sent = await respond(response, sink, {
