@@ -8,10 +8,6 @@
 const utf8 = new TextDecoder();
 const encoder = new TextEncoder();
 
-/** Bytes 0-127: one character each. */
-// deno-lint-ignore no-control-regex
-const ASCII = /^[\x00-\x7f]*$/;
-
 /**
  * Text with one character per byte. ASCII (the usual case) goes through the native decoder;
  * anything else byte by byte, so obs-text in a field value comes through unchanged.
@@ -27,7 +23,8 @@ export function latin1(bytes: Uint8Array, ascii: boolean): string {
 
 /** The bytes of text whose characters are all below 256 (the reverse of {@linkcode latin1}). */
 export function latin1Bytes(text: string): Uint8Array {
-  if (ASCII.test(text)) return encoder.encode(text);
+  const encoded = encoder.encode(text);
+  if (encoded.length === text.length) return encoded; // all ASCII: UTF-8 is the same bytes
   const bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
   return bytes;

@@ -6,6 +6,7 @@
  */
 
 import { HttpParseError } from "./head.ts";
+import { HTAB, SP } from "./_bytes.ts";
 import type { HttpReader } from "./reader.ts";
 import { quoteText } from "../../_util.ts";
 
@@ -37,7 +38,6 @@ export interface BodySourceOptions {
 
 const CHUNK_BYTES = 64 * 1024;
 const MAX_LINE = 4096;
-const HEX = /^[0-9a-fA-F]{1,15}$/;
 const utf8 = new TextDecoder();
 const sources = new WeakMap<ReadableStream<Uint8Array>, BodySource>();
 
@@ -179,16 +179,14 @@ export class BodySource {
     }
     const line = await this.#reader.readLine(MAX_LINE);
     if (line === null) throw this.#ended();
-    const text = utf8.decode(line);
-    const semicolon = text.indexOf(";");
-    const size = (semicolon === -1 ? text : text.slice(0, semicolon)).trimEnd();
-    if (!HEX.test(size)) {
+    const size = chunkSize(line);
+    if (size === undefined) {
       throw new HttpParseError(
         400,
-        `Cannot parse chunk size "${quoteText(text)}": expected hex digits`,
+        `Cannot parse chunk size "${quoteText(utf8.decode(line))}": expected hex digits`,
       );
     }
-    this.#remaining = parseInt(size, 16);
+    this.#remaining = size;
     this.#needCrlf = true;
     if (this.#remaining > 0) return true;
     for (let trailers = 0;; trailers++) { // trailer fields are read and dropped
@@ -203,3 +201,31 @@ export class BodySource {
     return new Error(`The ${this.#options.peer} closed the connection inside a body`);
   }
 }
+
+/**
+ * A chunk-size line's size: 1 to 15 hex digits, then optional spaces or tabs, then nothing or a
+ * `;` and extensions (ignored). Read from the bytes, with nothing made per chunk.
+ */
+function chunkSize(line: Uint8Array): number | undefined {
+  let size = 0;
+  let i = 0;
+  for (; i < line.length && i < 16; i++) {
+    const digit = HEX_DIGITS[line[i]];
+    if (digit === 255) break;
+    size = size * 16 + digit;
+  }
+  if (i === 0 || i > 15) return undefined;
+  while (i < line.length && (line[i] === SP || line[i] === HTAB)) i++;
+  return i === line.length || line[i] === SEMICOLON ? size : undefined;
+}
+
+const SEMICOLON = 0x3b;
+/** Each byte's value as a hex digit, or 255. */
+const HEX_DIGITS = (() => {
+  const table = new Uint8Array(256).fill(255);
+  for (let d = 0; d < 16; d++) {
+    table["0123456789abcdef".charCodeAt(d)] = d;
+    table["0123456789ABCDEF".charCodeAt(d)] = d;
+  }
+  return table;
+})();

@@ -90,12 +90,11 @@ export class HttpReader {
    */
   async readLine(max: number): Promise<Uint8Array | null> {
     for (;;) {
-      const lf = this.#buffer.subarray(this.#start, this.#end).indexOf(LF);
-      if (lf !== -1) {
+      const at = this.#buffer.indexOf(LF, this.#start);
+      if (at !== -1 && at < this.#end) {
         const from = this.#start;
-        this.#start += lf + 1;
-        const to = lf > 0 && this.#buffer[from + lf - 1] === CR ? from + lf - 1 : from + lf;
-        return this.#buffer.subarray(from, to);
+        this.#start = at + 1;
+        return this.#buffer.subarray(from, at > from && this.#buffer[at - 1] === CR ? at - 1 : at);
       }
       if (this.#end - this.#start > max) {
         throw new HttpParseError(400, `Cannot read a line of over ${max} bytes`);
