@@ -59,7 +59,7 @@ let dateSecond = 0;
 let dateText = "";
 
 /** Today's `Date` field value, worked out at most once a second. */
-export function httpDate(): string {
+function httpDate(): string {
   const now = Date.now();
   const second = Math.floor(now / 1000);
   if (second !== dateSecond) {
