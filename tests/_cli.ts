@@ -13,6 +13,17 @@ export function freePort(): number {
   return listener.addr.port;
 }
 
+/** `n` different free ports: each is held until all are chosen, so none comes twice. */
+export function freePorts(n: number): number[] {
+  const listeners = Array.from(
+    { length: n },
+    () => Deno.listen({ hostname: "127.0.0.1", port: 0 }),
+  );
+  const ports = listeners.map((listener) => listener.addr.port);
+  for (const listener of listeners) listener.close();
+  return ports;
+}
+
 /** Resolves once something accepts connections on 127.0.0.1:`port`; bound it with `within()`. */
 export async function waitForPort(port: number): Promise<void> {
   for (;;) {

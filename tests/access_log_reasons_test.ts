@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { reset } from "@logtape/logtape";
 import { configureLogging } from "../lib/cli/logging.ts";
 import { accessLog, type CloseReason, forward, serve, ServiceBuilder } from "../mod.ts";
-import { freePort } from "./_cli.ts";
+import { freePorts } from "./_cli.ts";
 import { probe } from "./_echo.ts";
 import { readToEnd, startBlackhole, startEcho, until, within, writeAll } from "./_helpers.ts";
 import * as R from "./_reasons.ts";
@@ -112,10 +112,11 @@ Deno.test("the JSON access log gives the fields of every close reason the CLI ca
   const [ECHO, ECHO2, GREETER, HOLE] = [echo, echo2, greeter, hole]
     .map(({ address }) => `127.0.0.1:${address.port}`);
   const RESETTER = resetter.address;
-  const DEAD = `127.0.0.1:${freePort()}`;
-  const names = "plain greeter resetter refused unresolved blackhole idle limited rated faulty " +
-    "proxied tls router upstream-tls drain";
-  const ports = Object.fromEntries(names.split(" ").map((name) => [name, freePort()]));
+  const names = ("plain greeter resetter refused unresolved blackhole idle limited rated faulty " +
+    "proxied tls router upstream-tls drain").split(" ");
+  const [dead, ...free] = freePorts(names.length + 1);
+  const DEAD = `127.0.0.1:${dead}`;
+  const ports = Object.fromEntries(names.map((name, i) => [name, free[i]]));
   const TLS = `127.0.0.1:${ports.tls}`;
   const tls = { certificates: [{ cert: R.TLS_FILES.cert, key: R.TLS_FILES.key }], alpn: ["h2"] };
   // No passive ejection where the one upstream fails: the pool would offer it again, as the last

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { adminCli } from "./_admin.ts";
-import { freePort, runCli } from "./_cli.ts";
+import { freePort, freePorts, runCli } from "./_cli.ts";
 import { readToEnd, within, writeAll } from "./_helpers.ts";
 
 /** Makes `count` connections through the proxy, one after the other, each echoing a byte. */
@@ -147,7 +147,7 @@ Deno.test("the admin API names what it does not know, and the methods it takes",
 });
 
 Deno.test("--admin without its --allow-net entry exits 2 and names the exact flag", async () => {
-  const [port, admin] = [freePort(), freePort()];
+  const [port, admin] = freePorts(2);
   const { code, stderr } = await runCli(
     ["-l", `127.0.0.1:${port}`, "-u", "127.0.0.1:9", "--admin", `127.0.0.1:${admin}`],
     `127.0.0.1:${port},127.0.0.1:9`,

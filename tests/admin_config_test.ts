@@ -5,13 +5,13 @@
 
 import assert from "node:assert/strict";
 import { scrape } from "./_admin.ts";
-import { CliProcess, freePort } from "./_cli.ts";
+import { CliProcess, freePorts } from "./_cli.ts";
 import { startEcho, until } from "./_helpers.ts";
 
 Deno.test("config file: /status names pools after servers and SNI routes, and a drain outlives a reload", async () => {
   const [a, b, c] = [startEcho(), startEcho(), startEcho()];
   const [ua, ub, uc] = [a, b, c].map(({ address }) => `127.0.0.1:${address.port}`);
-  const [web, tls, admin] = [freePort(), freePort(), freePort()];
+  const [web, tls, admin] = freePorts(3);
   const dir = await Deno.makeTempDir({ prefix: "minginx_admin_" });
   const path = `${dir}/minginx.jsonc`;
   const write = (balance: string) =>

@@ -1,7 +1,7 @@
 /** `main.ts --config --workers 2`: every worker runs the file's servers, and a SIGHUP reloads all. */
 
 import assert from "node:assert/strict";
-import { CliProcess, freePort, runCli, WORKER_FLAGS } from "./_cli.ts";
+import { CliProcess, freePorts, runCli, WORKER_FLAGS } from "./_cli.ts";
 import { echoes } from "./_echo.ts";
 import { startEcho, type TestServer } from "./_helpers.ts";
 
@@ -21,7 +21,7 @@ Deno.test("CLI --config --workers 2: both workers serve every listener, and SIGH
   const [a, b] = [startEcho(), startEcho()];
   const dir = await Deno.makeTempDir({ prefix: "minginx_workers_config_" });
   const path = `${dir}/minginx.jsonc`;
-  const ports = [freePort(), freePort()];
+  const ports = freePorts(2);
   await write(path, config(ports, a));
   const net = [...ports, a.address.port, b.address.port].map((port) => `127.0.0.1:${port}`);
   await using proxy = new CliProcess(

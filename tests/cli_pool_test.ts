@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { parseCliArgs } from "../lib/cli/args.ts";
-import { CliProcess, freePort, runCli } from "./_cli.ts";
+import { CliProcess, freePort, freePorts, runCli } from "./_cli.ts";
 import {
   delay,
   randomBytes,
@@ -201,7 +201,7 @@ Deno.test("CLI --balance hash sends every connection from 127.0.0.1 to the same 
 });
 
 Deno.test("CLI logs no_upstream when every upstream is dead, trying all of them even once ejected", async () => {
-  const deads = [`127.0.0.1:${freePort()}`, `127.0.0.1:${freePort()}`];
+  const deads = freePorts(2).map((port) => `127.0.0.1:${port}`);
   await using cli = await cliBeforePool(deads);
   for (let i = 0; i < 2; i++) {
     using client = await Deno.connect({ hostname: "127.0.0.1", port: cli.port });

@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { CliProcess, freePort } from "./_cli.ts";
+import { CliProcess, freePorts } from "./_cli.ts";
 import { echoes } from "./_echo.ts";
 import { dnsmasqMissing, startDnsmasq } from "./_dnsmasq.ts";
 import { endsClean, moreTraffic, poolUpstreams, status, waitForPool } from "./_discovery.ts";
@@ -35,7 +35,7 @@ Deno.test({
     const ip = (i: number) => `127.0.0.${i + 1}`;
     const names = (...ids: number[]) => ids.map((i) => `${ip(i)}:${port}`);
     await using dns = await startDnsmasq({ a: { "web.test": [ip(0)] } });
-    const [listen, admin] = [freePort(), freePort()];
+    const [listen, admin] = freePorts(2);
     const net = [listen, admin, dns.port].map((p) => `127.0.0.1:${p}`).concat(names(0, 1, 2));
     await using proxy = new CliProcess([
       ...["-l", `127.0.0.1:${listen}`, "-u", `dns:web.test:${port}`],
@@ -99,7 +99,7 @@ Deno.test({
         { name: "_echo._tcp.web.test", target: "up.test", port: backup, priority: 20, weight: 5 },
       ],
     });
-    const [listen, admin] = [freePort(), freePort()];
+    const [listen, admin] = freePorts(2);
     const net = [listen, admin, dns.port, heavy, light, backup].map((p) => `127.0.0.1:${p}`);
     await using proxy = new CliProcess([
       ...["-l", `127.0.0.1:${listen}`, "-u", "srv:_echo._tcp.web.test"],

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { CliProcess, freePort } from "./_cli.ts";
+import { CliProcess, freePorts } from "./_cli.ts";
 import { echoes, probe } from "./_echo.ts";
 import { startEcho } from "./_helpers.ts";
 import { clientLoop } from "./_loop.ts";
@@ -23,7 +23,7 @@ Deno.test("file: discovery follows a rewritten file under a client loop, drains 
   const set = (...ids: number[]) =>
     write(JSON.stringify({ upstreams: ids.map((i) => ({ address: names[i], weight: 1 })) }));
   await set(0);
-  const [listen, admin] = [freePort(), freePort()];
+  const [listen, admin] = freePorts(2);
   const net = [`127.0.0.1:${listen}`, `127.0.0.1:${admin}`, ...names];
   await using proxy = new CliProcess(
     [

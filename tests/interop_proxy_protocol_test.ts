@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { CliProcess, freePort } from "./_cli.ts";
+import { CliProcess, freePort, freePorts } from "./_cli.ts";
 import { echoes } from "./_echo.ts";
 import { readToEnd, startEcho, within, writeAll } from "./_helpers.ts";
 import { missing, startHaproxy, startNginx, testName } from "./_peers.ts";
@@ -72,7 +72,7 @@ Deno.test({
   async fn() {
     await using echo = startEcho();
     await using cli = await startCli(echo.address.port, ["--accept-proxy", `${HOST}/32`]);
-    const [v1, v2] = [freePort(), freePort()];
+    const [v1, v2] = freePorts(2);
     await using _haproxy = await startHaproxy(
       `${HAPROXY_DEFAULTS}
 frontend v1

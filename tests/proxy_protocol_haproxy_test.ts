@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import type { Source } from "../mod.ts";
 import { readProxyHeader } from "../lib/proxy_protocol/read.ts";
-import { freePort } from "./_cli.ts";
+import { freePorts } from "./_cli.ts";
 import { within } from "./_helpers.ts";
 import { at, LOCAL, proxied, text } from "./_proxy_protocol.ts";
 
@@ -52,7 +52,8 @@ Deno.test({
   async fn() {
     using upstream = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const dir = await Deno.makeTempDir({ prefix: "minginx_haproxy_" });
-    const ports = { 1: freePort(), 2: freePort() };
+    const [one, two] = freePorts(2);
+    const ports = { 1: one, 2: two };
     const server = `127.0.0.1:${upstream.addr.port}`;
     await Deno.writeTextFile(
       `${dir}/haproxy.cfg`,

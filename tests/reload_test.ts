@@ -8,7 +8,7 @@ import type { Address } from "../mod.ts";
 import { parseCliArgs } from "../lib/cli/args.ts";
 import { Runtime, type RuntimeConfig } from "../lib/cli/runtime.ts";
 import type { ServerConfig } from "../lib/config/config.ts";
-import { freePort } from "./_cli.ts";
+import { freePort, freePorts } from "./_cli.ts";
 import { echoes, probe } from "./_echo.ts";
 import { clientLoop } from "./_loop.ts";
 import { delay, readToEnd, startEcho, type TestServer, until, within } from "./_helpers.ts";
@@ -92,7 +92,7 @@ Deno.test("a reload that cannot open a new listener changes nothing: the old con
 
 Deno.test("a removed listener stops accepting and drains; its open connection finishes", async () => {
   const echo = startEcho();
-  const [first, second] = [freePort(), freePort()].map((port) => ({ hostname: "127.0.0.1", port }));
+  const [first, second] = freePorts(2).map((port) => ({ hostname: "127.0.0.1", port }));
   const config = (listen: Address[]) => ({
     drainTimeout: 5_000,
     servers: [server("web", listen, upstreamArgs(echo))],
